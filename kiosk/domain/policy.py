@@ -1,0 +1,57 @@
+"""Store policy: limits and who may clear what. Data, loaded from the store's config file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """Who an attendant is. A supervisor may do everything an attendant may."""
+
+    ATTENDANT = "attendant"
+    SUPERVISOR = "supervisor"
+
+
+class Reason(StrEnum):
+    """Why a lane needs a person. Values are stable: they are journaled and shown in the console."""
+
+    AGE_CHECK = "age_check"
+    VOID_APPROVAL = "void_approval"
+    QUANTITY_LIMIT = "quantity_limit"
+    HELP = "help"
+    DEVICE_FAULT = "device_fault"
+    # Bagging-area and payment reasons arrive with the hardware and payment issues.
+    UNEXPECTED_ITEM = "unexpected_item"
+    ITEM_REMOVED = "item_removed"
+    WEIGHT_NOT_PLACED = "weight_not_placed"
+    WEIGHT_MISMATCH = "weight_mismatch"
+    PAYMENT_FAILED = "payment_failed"
+
+
+def _default_clearance() -> dict[Reason, frozenset[Role]]:
+    both = frozenset({Role.ATTENDANT, Role.SUPERVISOR})
+    return {reason: both for reason in Reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Limits and permissions for one store.
+
+    `max_quantity_per_line`: a line above this many pieces raises a quantity-limit intervention.
+    `clearance`: which roles may clear each reason (a supervisor always may).
+    `pin_max_failures` wrong PINs within `pin_failure_window_s` lock an attendant id for
+    `pin_lockout_s` seconds.
+    """
+
+    max_quantity_per_line: int = 20
+    max_lines: int = 300
+    clearance: Mapping[Reason, frozenset[Role]] = field(default_factory=_default_clearance)
+    pin_max_failures: int = 5
+    pin_failure_window_s: int = 600
+    pin_lockout_s: int = 300
+    idle_timeout_s: int = 120
+
+    def may_clear(self, role: Role, reason: Reason) -> bool:
+        return role is Role.SUPERVISOR or role in self.clearance.get(reason, frozenset())
