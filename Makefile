@@ -1,3 +1,4 @@
+SHELL := /bin/bash
 # Two commands for a newcomer: `make run` and `make test`. Each installs what it needs on first
 # use and nothing on a second run.
 PYTHON ?= python3
@@ -27,8 +28,8 @@ bench: $(STAMP)
 
 # Debian packages: installed when we are root, otherwise named in one line to run by hand.
 system-deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done | tr '\n' ' '); \
+	if [ -n "$${missing// /}" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian packages: $$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \

@@ -1,2 +1,110 @@
-def main() -> int:
-    return 0
+"""The `kiosk` command: one entry point with a subcommand per job.
+
+Every subcommand has `--help` a store technician can follow. Errors go to stderr as one plain
+sentence with a non-zero exit status; a traceback is shown only with `--debug`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk.errors import KioskError
+
+log = logging.getLogger("kiosk")
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kiosk",
+        description="Open self-checkout kiosk. Run `kiosk COMMAND --help` for each command.",
+    )
+    p.add_argument(
+        "-c", "--config", type=Path, default=None,
+        help="store/lane config file (TOML); default: $KIOSK_CONFIG, else built-in demo settings",
+    )
+    p.add_argument("--debug", action="store_true", help="verbose logs and full tracebacks")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser(
+        "run", help="start the lane: the shopper screen with its devices and journal",
+        description="Start the self-checkout lane. Without a config it runs the demo store with "
+        "simulated payment; type a barcode and press Enter in the window to scan.",
+    )
+    run.add_argument("--fullscreen", action="store_true", default=None,
+                     help="fill the screen (default from the config's lane.fullscreen)")
+    run.add_argument("--size", metavar="WxH", default=None,
+                     help="window size, e.g. 1280x800 (default from the config)")
+
+    code = sub.add_parser(
+        "code", help="explain what the kiosk makes of a scanned code",
+        description="Explain a scanned code: symbology (AIM id), kind (GTIN, German in-store "
+        "weight/price code, GS1 element string, Digital Link), GTIN, weight or price, the product "
+        "it finds in the catalog and the line price, or why it is refused. Put AIM ids first "
+        "(']E04006381333931'); write the GS1 separator as \\x1d or use (AI) brackets.",
+    )
+    code.add_argument("code", help="the code as the scanner sends it")
+    code.add_argument("--lang", choices=("de", "en"), default="en", help="language of the texts")
+
+    cat = sub.add_parser("catalog", help="manage the product catalog")
+    cat_sub = cat.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
+    imp = cat_sub.add_parser(
+        "import", help="replace the catalog with a CSV or JSON file",
+        description="Validate FILE completely, then replace the lane's catalog in one "
+        "transaction. If any record is bad, every problem is listed and nothing changes. "
+        "The formats are described in docs/catalog.md.",
+    )
+    imp.add_argument("file", type=Path, help="catalog file (.csv or .json)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return _dispatch(args)
+    except KioskError as err:
+        if args.debug:
+            raise
+        print(f"kiosk: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from kiosk import app
+
+    config = app.load(args.config)
+    if args.command == "code":
+        for label, value in app.explain_code(config, args.code.replace("\\x1d", "\x1d"), args.lang):
+            print(f"{label:<18} {value}")
+        return 0
+    if args.command == "catalog":
+        report = app.import_catalog(config, args.file)
+        print(report)
+        return 0
+    if args.command == "run":
+        size = _parse_size(args.size) if args.size else None
+        return app.run(config, fullscreen=args.fullscreen, size=size)
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    w, sep, h = text.lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit() or int(w) < 320 or int(h) < 240:
+        raise SystemExit(f"kiosk: --size {text!r} must look like 1280x800 (at least 320x240)")
+    return int(w), int(h)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
