@@ -180,17 +180,24 @@ class Basket:
             raise ValueError(f"quantity {quantity} must be at least 1; void the line instead")
         if line.weight_g is not None or line.is_deposit:
             raise ValueError(f"line {line_id} is weighed or a deposit; its quantity is fixed")
+        if line.voided:
+            raise ValueError(f"line {line_id} is voided; scan the item again instead")
         self._lines[line_id] = replace(line, quantity=quantity)
         dep = self.deposit_line_of(line_id)
         if dep is not None:
             self._lines[dep.line_id] = replace(dep, quantity=quantity)
 
     def void(self, line_id: int, by: str) -> None:
-        """Void a line and its deposit line, recording who approved it."""
+        """Void a line and its deposit line, recording who approved it.
+
+        Voiding a line that is already void changes nothing: the first approver stays on record.
+        """
         line = self.line(line_id)
+        if line.voided:
+            return
         self._lines[line_id] = replace(line, voided_by=by)
         dep = self.deposit_line_of(line_id)
-        if dep is not None:
+        if dep is not None and not dep.voided:
             self._lines[dep.line_id] = replace(dep, voided_by=by)
 
     def gross_cents(self) -> int:

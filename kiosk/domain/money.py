@@ -6,6 +6,7 @@ sum of that rate's gross amounts and rounded once per rate, as on a German recei
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 
@@ -61,16 +62,21 @@ def format_eur(cents: int, lang: str = "de") -> str:
     return f"{sign}€{grouped}.{rest:02d}"
 
 
+_GERMAN_AMOUNT = re.compile(r"([+-]?)([0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+),([0-9]{0,2})")
+_PLAIN_AMOUNT = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]{0,2}))?")
+
+
 def parse_eur(text: str) -> int:
     """Cents from '2,99', '2.99', '2,99 €', '1.234,50' or '3'; raises ValueError otherwise."""
     t = text.strip().replace("€", "").replace("EUR", "").strip()
     if not t:
-        raise ValueError("empty amount")
-    if "," in t:
-        t = t.replace(".", "").replace(",", ".")
-    whole, _, frac = t.partition(".")
-    sign = -1 if whole.startswith("-") else 1
-    whole = whole.lstrip("+-")
-    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+        raise ValueError("the amount is empty; give euros like 2,99")
+    # A comma is the German decimal mark, and dots before it may only group thousands; without
+    # a comma a dot is a decimal point. ASCII digits only, one optional sign.
+    pattern = _GERMAN_AMOUNT if "," in t else _PLAIN_AMOUNT
+    match = pattern.fullmatch(t)
+    if match is None:
         raise ValueError(f"{text!r} is not an amount in euros like 2,99")
-    return sign * (int(whole) * 100 + int(frac.ljust(2, "0") if frac else 0))
+    sign, whole, frac = match.groups()
+    cents = int(whole.replace(".", "")) * 100 + int((frac or "").ljust(2, "0"))
+    return -cents if sign == "-" else cents
