@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from kiosk.domain.money import VatRate
+from kiosk.domain.money import VatRate, parse_eur
 from kiosk.errors import CatalogError
 
 LANGUAGES = ("de", "en")
@@ -59,7 +59,7 @@ class Product:
         if not self.names or not any(v.strip() for v in self.names.values()):
             raise CatalogError(f"{where} has no name; give at least a German name")
         if isinstance(self.price_cents, bool) or not isinstance(self.price_cents, int):
-            raise CatalogError(f"{where}: price_cents must be whole cents, got {self.price_cents!r}")
+            raise CatalogError(f"{where}: price_cents must be whole cents: {self.price_cents!r}")
         if self.price_cents < 0:
             raise CatalogError(f"{where}: price_cents {self.price_cents} is negative")
         if self.gtin is not None and (len(self.gtin) != 14 or not self.gtin.isdigit()):
@@ -145,71 +145,96 @@ def product_from_dict(record: Mapping[str, Any], where: str = "record") -> Produ
     weight_tolerance_g; category; image; is_deposit. Empty CSV cells count as absent.
     Raises CatalogError naming `where`, the field and the bad value.
     """
-    from kiosk.domain import codes  # codes imports catalog for the Protocol; keep import local
-
     rec = {k: v for k, v in record.items() if v is not None and v != ""}
     unknown = sorted(set(rec) - _FIELDS)
     if unknown:
         raise CatalogError(f"{where}: unknown field(s) {', '.join(unknown)}")
-
-    def fail(fld: str, value: Any, hint: str) -> CatalogError:
-        return CatalogError(f"{where}: {fld} {value!r} {hint}")
-
-    names = dict(rec.get("names") or {})
-    for lang in LANGUAGES:
-        if f"name_{lang}" in rec:
-            names[lang] = str(rec[f"name_{lang}"])
-    if "price_cents" in rec:
-        price = _as_int(rec["price_cents"], lambda v: fail("price_cents", v, "is not whole cents"))
-    elif "price" in rec:
-        try:
-            from kiosk.domain.money import parse_eur
-
-            price = parse_eur(str(rec["price"]))
-        except ValueError:
-            raise fail("price", rec["price"], "is not a price like 2,99") from None
-    else:
-        raise CatalogError(f"{where}: no price (price_cents or price)")
-    vat_raw = rec.get("vat_rate", rec.get("vat"))
-    if vat_raw is None:
-        raise CatalogError(f"{where}: no vat_rate (19 or 7)")
-    try:
-        vat = VatRate.from_percent(vat_raw)
-    except ValueError:
-        raise fail("vat_rate", vat_raw, "is not 19 or 7") from None
-    gtin_raw = rec.get("gtin", rec.get("ean"))
-    gtin = None
-    if gtin_raw is not None:
-        try:
-            gtin = codes.normalize_gtin(str(gtin_raw).strip())
-        except ValueError as e:
-            raise fail("gtin", gtin_raw, f"is not a valid GTIN ({e})") from None
-    try:
-        unit = Unit(str(rec.get("unit", "piece")).strip().lower())
-    except ValueError:
-        raise fail("unit", rec.get("unit"), "must be 'piece' or 'kg'") from None
-
-    def opt_int(fld: str) -> int | None:
-        if fld not in rec:
-            return None
-        return _as_int(rec[fld], lambda v: fail(fld, v, "is not a whole number"))
-
+    fields = _Fields(rec, where)
     return Product(
         sku=str(rec.get("sku", "")).strip(),
-        names=names,
-        price_cents=price,
-        vat_rate=vat,
-        gtin=gtin,
-        plu=str(rec["plu"]).strip() if "plu" in rec else None,
-        unit=unit,
-        age_limit=opt_int("age_limit"),
-        deposit_sku=str(rec["deposit_sku"]).strip() if "deposit_sku" in rec else None,
-        expected_weight_g=opt_int("expected_weight_g"),
-        weight_tolerance_g=opt_int("weight_tolerance_g"),
+        names=fields.names(),
+        price_cents=fields.price(),
+        vat_rate=fields.vat(),
+        gtin=fields.gtin(),
+        plu=fields.text("plu"),
+        unit=fields.unit(),
+        age_limit=fields.integer("age_limit"),
+        deposit_sku=fields.text("deposit_sku"),
+        expected_weight_g=fields.integer("expected_weight_g"),
+        weight_tolerance_g=fields.integer("weight_tolerance_g"),
         category=str(rec.get("category", "")),
-        image=str(rec["image"]) if "image" in rec else None,
+        image=fields.text("image"),
         is_deposit=_as_bool(rec.get("is_deposit", False)),
     )
+
+
+class _Fields:
+    """Reads one record's fields, each failing with a CatalogError that names it."""
+
+    def __init__(self, rec: Mapping[str, Any], where: str) -> None:
+        self.rec = rec
+        self.where = where
+
+    def fail(self, fld: str, value: Any, hint: str) -> CatalogError:
+        return CatalogError(f"{self.where}: {fld} {value!r} {hint}")
+
+    def names(self) -> dict[str, str]:
+        names = {str(k): str(v) for k, v in dict(self.rec.get("names") or {}).items()}
+        for lang in LANGUAGES:
+            if f"name_{lang}" in self.rec:
+                names[lang] = str(self.rec[f"name_{lang}"])
+        return names
+
+    def price(self) -> int:
+        if "price_cents" in self.rec:
+            return self._int("price_cents", "is not whole cents")
+        if "price" not in self.rec:
+            raise CatalogError(f"{self.where}: no price (price_cents or price)")
+        try:
+            return parse_eur(str(self.rec["price"]))
+        except ValueError:
+            raise self.fail("price", self.rec["price"], "is not a price like 2,99") from None
+
+    def vat(self) -> VatRate:
+        raw = self.rec.get("vat_rate", self.rec.get("vat"))
+        if raw is None:
+            raise CatalogError(f"{self.where}: no vat_rate (19 or 7)")
+        try:
+            return VatRate.from_percent(raw)
+        except ValueError:
+            raise self.fail("vat_rate", raw, "is not 19 or 7") from None
+
+    def gtin(self) -> str | None:
+        from kiosk.domain.codes import normalize_gtin  # codes imports this module
+
+        raw = self.rec.get("gtin", self.rec.get("ean"))
+        if raw is None:
+            return None
+        try:
+            return normalize_gtin(str(raw).strip())
+        except ValueError as e:
+            raise self.fail("gtin", raw, f"is not a valid GTIN ({e})") from None
+
+    def unit(self) -> Unit:
+        try:
+            return Unit(str(self.rec.get("unit", "piece")).strip().lower())
+        except ValueError:
+            raise self.fail("unit", self.rec.get("unit"), "must be 'piece' or 'kg'") from None
+
+    def text(self, fld: str) -> str | None:
+        return str(self.rec[fld]).strip() if fld in self.rec else None
+
+    def integer(self, fld: str) -> int | None:
+        return self._int(fld, "is not a whole number") if fld in self.rec else None
+
+    def _int(self, fld: str, hint: str) -> int:
+        value = self.rec[fld]
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        text = str(value).strip()
+        if not isinstance(value, bool) and text.lstrip("-").isdigit():
+            return int(text)
+        raise self.fail(fld, value, hint)
 
 
 def product_to_dict(p: Product) -> dict[str, Any]:
@@ -231,17 +256,6 @@ def product_to_dict(p: Product) -> dict[str, Any]:
     if p.is_deposit:
         d["is_deposit"] = True
     return d
-
-
-def _as_int(value: Any, error: Any) -> int:
-    if isinstance(value, bool):
-        raise error(value)
-    if isinstance(value, int):
-        return value
-    text = str(value).strip()
-    if text.lstrip("-").isdigit():
-        return int(text)
-    raise error(value)
 
 
 def _as_bool(value: Any) -> bool:
