@@ -1,0 +1,412 @@
+"""The store/lane configuration: one TOML file, read once at start, validated completely.
+
+`load_config(path)` reads the file; `load_config(None)` gives the built-in demo settings with the
+two demo attendants, so `make run` needs no file. Every mistake is a ConfigError naming the key
+path and the bad value ("lane.window_size: expected two positive integers, got [0, 800]");
+an unknown key is an error that suggests the closest known one. `docs/configuration.md`
+describes every key; `docs/kiosk.example.toml` is a complete example.
+
+    python -m kiosk.config check FILE     validate a file and print what it sets
+    python -m kiosk.config hash-pin       make a pin_hash for an [[attendants]] table
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import sys
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from kiosk.domain.attendants import Attendant, hash_pin, is_valid_pin, is_valid_pin_hash
+from kiosk.domain.policy import Policy, Reason, Role
+from kiosk.errors import ConfigError
+
+LANGUAGES = ("de", "en")
+CURRENCIES = ("EUR",)
+PAYMENT_KINDS = ("simulated",)
+DEMO_CATALOG = Path(__file__).parent / "data" / "demo_catalog.json"
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_ATTENDANT_ID = re.compile(r"[0-9]{1,10}")
+
+# Demo only, never for a real store: 1001 Anna (PIN 1234) and 9001 Sven (PIN 9999).
+DEMO_ATTENDANTS = (
+    Attendant("1001", "Anna", Role.ATTENDANT,
+              "scrypt$16384$8$1$64656d6f2d616e6e612d31303031$"
+              "65604a9526bca98ae0f9b08fc38c1e62eafbf16064fe23b3bf29e534e471b93b"),
+    Attendant("9001", "Sven", Role.SUPERVISOR,
+              "scrypt$16384$8$1$64656d6f2d7376656e2d39303031$"
+              "3edbef0e7d25abc807ab9413e1044f698e8a697135e481cb94e952f2a33c0baf"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    """The store: `language` is the lane's default, `languages` what the shopper may pick."""
+
+    id: str = "demo-berlin-01"
+    name: str = "Demo-Markt Berlin"
+    language: str = "de"
+    languages: tuple[str, ...] = LANGUAGES
+    currency: str = "EUR"
+
+
+@dataclass(frozen=True, slots=True)
+class LaneConfig:
+    """This lane: its id (in sale ids and the hub), and its window (pixels, width x height)."""
+
+    id: str = "lane-1"
+    fullscreen: bool = False
+    window_size: tuple[int, int] = (1280, 800)
+
+
+@dataclass(frozen=True, slots=True)
+class PathsConfig:
+    """Where the lane keeps its data. `catalog` None means the demo catalog in the package."""
+
+    data_dir: Path
+    journal: Path
+    catalog: Path | None = None
+
+    @property
+    def catalog_file(self) -> Path:
+        """The catalog file to import into an empty journal."""
+        return self.catalog or DEMO_CATALOG
+
+    def ensure(self) -> None:
+        """Create `data_dir` and the journal's folder if missing (loading creates nothing)."""
+        for folder in (self.data_dir, self.journal.parent):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise ConfigError(f"paths: cannot create folder {folder}: {e.strerror or e}; "
+                                  "check the path and its permissions") from None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentConfig:
+    """How the lane takes payment; this version only simulates a terminal."""
+
+    kind: str = "simulated"
+    approve: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything the lane is configured with. `source` is the file read (None: built-in)."""
+
+    store: StoreConfig
+    lane: LaneConfig
+    paths: PathsConfig
+    policy: Policy
+    payment: PaymentConfig
+    devices: Mapping[str, Any] = field(default_factory=dict)
+    attendants: tuple[Attendant, ...] = ()
+    source: Path | None = None
+
+    def attendants_by_id(self) -> dict[str, Attendant]:
+        return {a.attendant_id: a for a in self.attendants}
+
+
+def load_config(path: Path | None, *, env: Mapping[str, str] | None = None) -> Config:
+    """The config in the TOML file `path`; None gives the demo settings and demo attendants.
+
+    Relative paths in the file are taken from the file's folder. `env` (default os.environ)
+    supplies $STATE_DIRECTORY, the data folder systemd gives a service.
+    Raises ConfigError starting with the file name.
+    """
+    if path is None:
+        config = config_from_dict({}, env=env)
+        return replace(config, attendants=DEMO_ATTENDANTS)
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist; give an existing file, or no "
+                          "file for the demo settings") from None
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {path}: {e.strerror or e}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: not valid TOML ({e}); fix the line it names") from None
+    try:
+        return config_from_dict(data, base_dir=path.resolve().parent, env=env, source=path)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
+
+
+def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None,
+                     env: Mapping[str, str] | None = None,
+                     source: Path | None = None) -> Config:
+    """A validated Config from parsed TOML; missing keys take their defaults.
+
+    `base_dir` anchors relative paths (default: the working directory).
+    """
+    root = _Table(data, "")
+    store = _store(root.table("store"))
+    lane = _lane(root.table("lane"))
+    paths = _paths(root.table("paths"), base_dir or Path.cwd(),
+                   os.environ if env is None else env)
+    policy = _policy(root.table("policy"))
+    payment = _payment(root.table("payment"))
+    devices = root.raw_table("devices")
+    attendants = _attendants(root.get("attendants", []))
+    root.finish()
+    return Config(store, lane, paths, policy, payment, devices, attendants, source)
+
+
+def _store(t: _Table) -> StoreConfig:
+    d = StoreConfig()
+    languages = t.str_list("languages", d.languages, LANGUAGES)
+    language = t.choice("language", d.language, LANGUAGES, "is supported")
+    if language not in languages:
+        raise ConfigError(f"store.language: {language!r} is not in store.languages "
+                          f"{list(languages)}; add it there or pick one of them")
+    config = StoreConfig(id=t.ident("id", d.id), name=t.text("name", d.name), language=language,
+                         languages=languages,
+                         currency=t.choice("currency", d.currency, CURRENCIES, "is supported"))
+    t.finish()
+    return config
+
+
+def _payment(t: _Table) -> PaymentConfig:
+    d = PaymentConfig()
+    config = PaymentConfig(kind=t.choice("kind", d.kind, PAYMENT_KINDS, "is available now"),
+                           approve=t.flag("approve", d.approve))
+    t.finish()
+    return config
+
+
+def _lane(t: _Table) -> LaneConfig:
+    d = LaneConfig()
+    size = t.get("window_size", list(d.window_size))
+    ok = (isinstance(size, list) and len(size) == 2
+          and all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 10000
+                  for v in size))
+    if not ok:
+        raise ConfigError(f"lane.window_size: expected two positive integers (width and "
+                          f"height in pixels, e.g. [1280, 800]), got {size!r}")
+    config = LaneConfig(id=t.ident("id", d.id), fullscreen=t.flag("fullscreen", d.fullscreen),
+                        window_size=(size[0], size[1]))
+    t.finish()
+    return config
+
+
+def _paths(t: _Table, base_dir: Path, env: Mapping[str, str]) -> PathsConfig:
+    data_dir_text = t.text("data_dir", "", allow_empty=True)
+    if data_dir_text:
+        data_dir = _resolve(data_dir_text, base_dir)
+    elif env.get("STATE_DIRECTORY"):
+        # systemd's StateDirectory= may list several folders separated by ':'; ours is first.
+        data_dir = Path(env["STATE_DIRECTORY"].split(":")[0])
+    else:
+        data_dir = Path.cwd() / "var"
+    journal_text = t.text("journal", "", allow_empty=True)
+    journal = _resolve(journal_text, data_dir) if journal_text else data_dir / "journal.sqlite"
+    catalog_text = t.text("catalog", "", allow_empty=True)
+    catalog = _resolve(catalog_text, base_dir) if catalog_text else None
+    t.finish()
+    return PathsConfig(data_dir=data_dir, journal=journal, catalog=catalog)
+
+
+def _resolve(text: str, base: Path) -> Path:
+    p = Path(text).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+_POLICY_INTS = {  # key -> smallest allowed value
+    "max_quantity_per_line": 1, "max_lines": 1, "pin_max_failures": 1,
+    "pin_failure_window_s": 1, "pin_lockout_s": 1, "idle_timeout_s": 10,
+}
+
+
+def _policy(t: _Table) -> Policy:
+    d = Policy()
+    v = {key: t.whole(key, getattr(d, key), low) for key, low in _POLICY_INTS.items()}
+    clearance = dict(d.clearance)
+    ct = t.table("clearance")
+    known = [r.value for r in Reason]
+    for key in ct.data:
+        if key not in known:
+            raise ConfigError(f"policy.clearance.{key}: unknown reason{_suggest(key, known)}; "
+                              f"reasons are {', '.join(known)}")
+        roles = ct.str_list(key, (), [r.value for r in Role], allow_empty=True)
+        clearance[Reason(key)] = frozenset(Role(r) for r in roles)
+    t.finish()
+    return Policy(max_quantity_per_line=v["max_quantity_per_line"], max_lines=v["max_lines"],
+                  clearance=clearance, pin_max_failures=v["pin_max_failures"],
+                  pin_failure_window_s=v["pin_failure_window_s"],
+                  pin_lockout_s=v["pin_lockout_s"], idle_timeout_s=v["idle_timeout_s"])
+
+
+_ATTENDANT_KEYS = ("id", "name", "role", "pin_hash")
+
+
+def _attendants(raw: Any) -> tuple[Attendant, ...]:
+    if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
+        raise ConfigError(f"attendants: expected [[attendants]] tables, got {_clip(repr(raw))}")
+    out: list[Attendant] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(raw):
+        where = f"attendants[{i}]"
+        t = _Table(entry, where)
+        ident = t.get("id", None)
+        if not isinstance(ident, str) or not _ATTENDANT_ID.fullmatch(ident):
+            raise ConfigError(f"{where}.id: expected 1 to 10 digits in quotes (typed on the "
+                              f'PIN pad), like "1001", got {ident!r}')
+        if ident in seen:
+            raise ConfigError(f"{where}.id: {ident!r} is already used by attendants"
+                              f"[{seen[ident]}]; each attendant needs an id of their own")
+        seen[ident] = i
+        name = t.text("name", None)
+        role = t.choice("role", None, [r.value for r in Role], "is a role")
+        if "pin" in entry:
+            raise ConfigError(f"{where}.pin: a PIN never goes into the config; give pin_hash "
+                              "instead (make one with: python -m kiosk.config hash-pin)")
+        pin_hash = t.text("pin_hash", None)
+        if not is_valid_pin_hash(pin_hash):
+            raise ConfigError(f"{where}.pin_hash: expected 'scrypt$16384$8$1$<salt hex>$<hash "
+                              f"hex>' (make one with: python -m kiosk.config hash-pin), got "
+                              f"{_clip(repr(pin_hash))}")
+        t.finish()
+        out.append(Attendant(ident, name, Role(role), pin_hash))
+    return tuple(out)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _suggest(key: str, known: Sequence[str], prefix: str = "") -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    close = close or [k for k in known if k.startswith(key) or key.startswith(k)][:1]
+    return f"; did you mean {prefix + close[0]!r}" if close else ""
+
+
+_KNOWN: dict[str, tuple[str, ...]] = {
+    "": ("store", "lane", "paths", "policy", "payment", "devices", "attendants"),
+    "store": ("id", "name", "language", "languages", "currency"),
+    "lane": ("id", "fullscreen", "window_size"),
+    "paths": ("data_dir", "journal", "catalog"),
+    "policy": (*_POLICY_INTS, "clearance"),
+    "policy.clearance": tuple(r.value for r in Reason),
+    "payment": ("kind", "approve"),
+    "attendants": _ATTENDANT_KEYS,
+}
+
+
+class _Table:
+    """One TOML table being read: typed getters that name `path.key` in every error."""
+
+    def __init__(self, data: Any, path: str) -> None:
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{path}: expected a table like [{path}], got {_clip(repr(data))}")
+        self.data, self.path = data, path
+        self.schema = re.sub(r"\[\d+\]$", "", path)
+
+    def name(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def get(self, key: str, default: Any) -> Any:
+        return self.data.get(key, default)
+
+    def finish(self) -> None:
+        """Refuse keys this table does not know, suggesting the closest known one."""
+        known = _KNOWN.get(self.schema, ())
+        for key in self.data:
+            if key not in known:
+                hint = _suggest(key, known, f"{self.path}." if self.path else "")
+                raise ConfigError(f"unknown key {self.name(key)!r}{hint}; known keys here: "
+                                  f"{', '.join(known)}")
+
+    def table(self, key: str) -> _Table:
+        return _Table(self.data.get(key, {}), self.name(key))
+
+    def raw_table(self, key: str) -> dict[str, Any]:
+        value = self.data.get(key, {})
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{self.name(key)}: expected a table like [{self.name(key)}], "
+                              f"got {value!r}")
+        return dict(value)
+
+    def _required(self, key: str, default: Any) -> Any:
+        if key not in self.data and default is None:
+            raise ConfigError(f"{self.name(key)}: missing; every entry needs it")
+        return self.data.get(key, default)
+
+    def text(self, key: str, default: str | None, *, allow_empty: bool = False) -> str:
+        value = self._required(key, default)
+        if not isinstance(value, str) or (not allow_empty and not value.strip()):
+            raise ConfigError(f"{self.name(key)}: expected non-empty text in quotes, "
+                              f"got {value!r}")
+        return value
+
+    def ident(self, key: str, default: str) -> str:
+        value = self.text(key, default)
+        if not _ID.fullmatch(value):
+            raise ConfigError(f"{self.name(key)}: expected 1 to 64 letters, digits, '.', '_' "
+                              f"or '-' (no spaces), got {value!r}")
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self.name(key)}: expected true or false, got {value!r}")
+        return value
+
+    def whole(self, key: str, default: int, low: int) -> int:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"{self.name(key)}: must be a whole number >= {low}, "
+                              f"got {value!r}")
+        return value
+
+    def choice(self, key: str, default: str | None, allowed: Sequence[str], what: str) -> str:
+        value = self._required(key, default)
+        if value not in allowed:
+            only = "only " if len(allowed) == 1 else ""
+            raise ConfigError(f"{self.name(key)}: {only}{' or '.join(map(repr, allowed))} "
+                              f"{what}, got {value!r}")
+        return str(value)
+
+    def str_list(self, key: str, default: tuple[str, ...], allowed: Sequence[str], *,
+                 allow_empty: bool = False) -> tuple[str, ...]:
+        value = self.data.get(key, list(default))
+        ok = (isinstance(value, list) and (allow_empty or value)
+              and all(v in allowed for v in value) and len(set(value)) == len(value))
+        if not ok:
+            raise ConfigError(f"{self.name(key)}: expected a list of distinct values from "
+                              f"{list(allowed)}, got {value!r}")
+        return tuple(value)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`check FILE` validates a config; `hash-pin` reads a PIN and prints its pin_hash."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["hash-pin"] and len(args) == 1:
+        import getpass
+
+        pin = getpass.getpass("PIN (4 to 8 digits): ")
+        if not is_valid_pin(pin) or getpass.getpass("PIN again: ") != pin:
+            print("error: the PIN must be 4 to 8 digits, typed the same twice", file=sys.stderr)
+            return 2
+        print(hash_pin(pin, os.urandom(16)))
+        return 0
+    if args[:1] == ["check"] and len(args) == 2:
+        try:
+            config = load_config(Path(args[1]))
+        except ConfigError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        print(f"{args[1]}: OK; store {config.store.id}, lane {config.lane.id}, "
+              f"{len(config.attendants)} attendant(s), journal {config.paths.journal}")
+        return 0
+    print("usage: python -m kiosk.config check FILE | hash-pin", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
