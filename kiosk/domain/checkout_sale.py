@@ -1,0 +1,192 @@
+"""Decisions that end things: pay, the terminal's answer, the sale record, cancel, timeouts,
+and leaving the receipt screen.
+
+Like `checkout_basket`, each function reads a `Checkout` without changing it and returns facts
+or raises a typed error.
+
+- Pay needs a basket with something on it and no open intervention that blocks pay; it asks
+  the terminal for what is due. A basket fully covered (coupons, earlier payments) is sold at
+  once.
+- An approved payment is always recorded, even a late or partial one (refusing it would lose
+  money already taken). Once payments cover the total, `sale_finished` (the complete sale
+  record) and `basket_closed` "sold" follow in the same decision, and the lane shows the receipt
+  (`finishing`) until `Finish` or `Timeout`.
+- Cancel steps back from weighing or paying; on the basket it abandons it: with items only by a
+  logged-in attendant, and never once a payment was approved.
+- Timeout: the receipt screen ends (`timeout_due` says when: after `FINISHING_TIMEOUT_S`);
+  weighing stops after `policy.idle_timeout_s` without activity; an empty basket left that long
+  is closed; a basket with items calls for help instead (it is never thrown away).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from kiosk.domain.checkout_basket import (
+    Draft,
+    check_not_blocked,
+    clearing_attendant,
+    open_of,
+    refuse,
+)
+from kiosk.domain.commands import Cancel, Finish, Pay, PaymentResult, Timeout
+from kiosk.domain.facts import Fact
+from kiosk.domain.flow import FlowState
+from kiosk.domain.interventions import SYSTEM, Block
+from kiosk.domain.policy import Reason
+
+if TYPE_CHECKING:
+    from kiosk.domain.checkout import Checkout, Context
+
+FINISHING_TIMEOUT_S = 15  # how long the receipt screen stays before `timeout_due` says so
+
+
+def decide_pay(co: Checkout, cmd: Pay, ctx: Context) -> list[Fact]:
+    if co.basket.is_empty:
+        raise refuse("the basket is empty; scan an item before paying",
+                     "Ihr Warenkorb ist leer.", "Your basket is empty.")
+    check_not_blocked(co, Block.PAY)
+    method = cmd.method.strip()
+    if not method:
+        raise refuse("no payment method given; use e.g. 'card'",
+                     "Bitte wählen Sie eine Zahlungsart.", "Please choose how to pay.")
+    draft = Draft(co, ctx)
+    due = co.amount_due_cents()
+    if due == 0:  # fully covered by coupons or earlier payments: nothing to collect
+        finish_sale(co, draft)
+        return draft.facts
+    draft.add("payment_started", method=method, amount_cents=due)
+    return draft.facts
+
+
+def decide_payment_result(co: Checkout, cmd: PaymentResult, ctx: Context) -> list[Fact]:
+    amount = cmd.amount_cents
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        raise refuse(f"payment amount {amount!r} must be whole cents >= 0",
+                     "Die Zahlung konnte nicht verarbeitet werden. Bitte Personal rufen.",
+                     "The payment could not be processed. Please call a member of staff.")
+    pending = co.pending_payment or {}
+    data = {"method": pending.get("method", "card"), "amount_cents": amount,
+            "reference": cmd.reference, "detail": cmd.detail}
+    draft = Draft(co, ctx)
+    if not cmd.approved:
+        draft.add("payment_declined", **data)
+        return draft.facts
+    # An approved payment is always recorded: refusing it would lose money already taken.
+    draft.add("payment_approved", **data)
+    if co.paid_cents() + amount >= co.totals().total_cents:
+        finish_sale(co, draft, extra_payment={**data, "approved_at": draft.at})
+    return draft.facts
+
+
+def sale_record(co: Checkout, draft: Draft, payments: list[dict[str, Any]]) -> dict[str, Any]:
+    """The complete sale as the journal stores and uploads it (JSON-able)."""
+    totals = co.totals()
+    return {
+        "sale_id": draft.ctx.new_id(),
+        "basket_id": co.basket_id,
+        "lane_id": co.lane_id,
+        "opened_at": co.opened_at,
+        "finished_at": draft.at,
+        "lines": [line.to_dict() for line in co.basket.lines],
+        "totals": totals.to_dict(),
+        "payments": payments,
+        "interventions": [i.to_dict() for i in co.cleared_interventions],
+        "coupons": [c["coupon_code"] for c in co.coupons],
+        "verified_age": co.verified_age,
+    }
+
+
+def finish_sale(co: Checkout, draft: Draft, extra_payment: dict[str, Any] | None = None) -> None:
+    """sale_finished + basket_closed "sold" (+ the attendant's logout)."""
+    payments = [dict(p) for p in co.payments] + ([extra_payment] if extra_payment else [])
+    draft.add("sale_finished", sale=sale_record(co, draft, payments))
+    close_basket(co, draft, "sold", SYSTEM)
+
+
+def close_basket(co: Checkout, draft: Draft, outcome: str, by: str) -> None:
+    """Withdraw the basket's own open checks, then basket_closed, then end any session."""
+    lane_level = (Reason.HELP, Reason.DEVICE_FAULT)
+    for found in co.interventions:
+        if found.reason not in lane_level:
+            draft.clear(found, by, "basket_closed")
+    draft.add("basket_closed", basket_id=co.basket_id, outcome=outcome)
+    draft.end_session("basket_closed")
+
+
+def decide_cancel(co: Checkout, cmd: Cancel, ctx: Context) -> list[Fact]:
+    draft = Draft(co, ctx)
+    if co.state is FlowState.WEIGHING:
+        draft.add("weighing_cancelled", cause="cancel")
+        return draft.facts
+    if co.state is FlowState.PAYING:
+        draft.add("payment_aborted", cause="cancel")
+        return draft.facts
+    if co.payments:
+        raise refuse(f"basket {co.basket_id} has approved payments ({co.paid_cents()} cents); "
+                     "it cannot be cancelled, finish the sale or refund at the office",
+                     "Es wurde bereits bezahlt. Bitte wenden Sie sich an das Personal.",
+                     "A payment was already made. Please ask a member of staff.")
+    attendant = clearing_attendant(co, Reason.VOID_APPROVAL)
+    if not co.basket.is_empty and attendant is None:
+        raise refuse(f"basket {co.basket_id} has items; only an attendant may cancel it",
+                     "Zum Abbrechen des Einkaufs rufen Sie bitte das Personal (Hilfe).",
+                     "To cancel the purchase, please call a member of staff (Help).")
+    close_basket(co, draft, "cancelled", attendant or SYSTEM)
+    return draft.facts
+
+
+def timeout_due(co: Checkout, now: datetime) -> bool:
+    """True when a Timeout command would do something at `now`."""
+    if co.state is FlowState.FINISHING:
+        finished = (co.last_sale or {}).get("finished_at")
+        return finished is None or _elapsed_s(str(finished), now) >= FINISHING_TIMEOUT_S
+    if co.state not in (FlowState.SCANNING, FlowState.WEIGHING) or co.last_activity_at is None:
+        return False
+    if _elapsed_s(co.last_activity_at, now) < co.policy.idle_timeout_s:
+        return False
+    if co.state is FlowState.WEIGHING or (co.basket.is_empty and not co.payments):
+        return True
+    return not open_of(co, Reason.HELP)
+
+
+def _elapsed_s(at: str, now: datetime) -> float:
+    return (now - datetime.fromisoformat(at)).total_seconds()
+
+
+def decide_timeout(co: Checkout, cmd: Timeout, ctx: Context) -> list[Fact]:
+    draft = Draft(co, ctx)
+    if co.state is FlowState.FINISHING:
+        draft.add("finishing_done", cause="timeout")
+        return draft.facts
+    if not timeout_due(co, ctx.now):
+        raise refuse(f"no timeout is due in state {co.state.value} (last activity "
+                     f"{co.last_activity_at}, limit {co.policy.idle_timeout_s} s)",
+                     "Das ist gerade nicht möglich.", "That is not possible right now.")
+    if co.state is FlowState.WEIGHING:
+        draft.add("weighing_cancelled", cause="timeout")
+    elif co.basket.is_empty and not co.payments:
+        close_basket(co, draft, "cancelled", SYSTEM)
+    else:
+        idle_s = int(_elapsed_s(co.last_activity_at or draft.at, ctx.now))
+        draft.raise_(Reason.HELP, {"cause": "idle_timeout", "idle_s": idle_s,
+                                   "basket_id": co.basket_id})
+    return draft.facts
+
+
+def decide_finish(co: Checkout, cmd: Finish, ctx: Context) -> list[Fact]:
+    draft = Draft(co, ctx)
+    draft.add("finishing_done", cause="finish")
+    return draft.facts
+
+
+
+DECIDERS: dict[type, Callable[[Any, Any, Any], list[Fact]]] = {
+    Pay: decide_pay,
+    PaymentResult: decide_payment_result,
+    Cancel: decide_cancel,
+    Timeout: decide_timeout,
+    Finish: decide_finish,
+}
