@@ -129,6 +129,8 @@ TRANSITIONS: tuple[Transition, ...] = (
                "the shopper asks to void a line (an attendant voids at once)"),
     Transition(S.SCANNING, E.APPLY_COUPON, S.SCANNING, "a coupon code typed or scanned"),
     Transition(S.SCANNING, E.PAY, S.PAYING, "a non-empty basket and nothing blocks pay"),
+    Transition(S.SCANNING, E.PAY, S.FINISHING,
+               "nothing is due (coupons, earlier payments): sold at once"),
     Transition(S.SCANNING, E.CANCEL, S.IDLE,
                "the basket is abandoned (with items only by an attendant)"),
     Transition(S.SCANNING, E.CANCEL, S.OUT_OF_SERVICE, "... while a device fault is open"),
@@ -300,8 +302,31 @@ def render_markdown(transitions: Sequence[Transition] = TRANSITIONS) -> str:
         blocks = BLOCKS[reason]
         names = " and ".join(b.value for b in Block if b in blocks) or "nothing"
         out.append(f"| `{reason}` | {names} |")
-    out.append("")
+    out += ["", "## Rules the table does not show", "", *_RULES, ""]
     return "\n".join(out)
+
+
+_RULES = [
+    "- **Age check** (16/18): one per age limit and basket; approving 18 also covers 16 and",
+    "  every later item of the basket. Rejecting voids the items that need that age or more.",
+    "- **Void**: the shopper asks, an attendant approves (the line and its deposit line are",
+    "  voided in the attendant's name) or rejects (the line stays). A logged-in attendant",
+    "  voids at once. Fewer pieces on a line count as a void.",
+    "- **Quantity limit**: a line above `max_quantity_per_line` waits for an attendant;",
+    "  approve keeps it, reject sets it back to the limit.",
+    "- **Cancel** on the basket: an empty basket by the shopper, a basket with items only by",
+    "  an attendant, never after a payment was approved.",
+    "- **Timeout**: the receipt screen ends; weighing stops after `idle_timeout_s`; an empty",
+    "  basket left that long is closed, a basket with items calls for help instead.",
+    "- **Payment**: an approved payment is always recorded; the sale (`sale_finished`, then",
+    "  `basket_closed` \"sold\") follows as soon as payments cover the total.",
+    "- **Attendant sessions** end on logout, when the lane opens or closes, when a basket",
+    "  opens or closes, and when the attendant clears the last open intervention (unless",
+    "  the lane is closed).",
+    "- **Wrong PINs**: `pin_max_failures` within `pin_failure_window_s` lock that id for",
+    "  `pin_lockout_s`; unknown ids count the same. Failures are journaled facts, so a",
+    "  restart keeps a lockout.",
+]
 
 
 validate_flow()

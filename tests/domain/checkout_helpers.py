@@ -31,6 +31,7 @@ LEMON_PLU = "4053"  # Zitrone, 0,39 € per piece, 7 %
 CHEESE_1234G = "2812341012349"  # in-store weight code: article 1234, 1,234 kg Gouda 19,90 €/kg
 HAM_299 = "2247111002990"  # in-store price code: article 4711, 2,99 € Schinken
 COUPON = "COUPON-1EUR"
+FREE_COUPON = "GRATIS-100"
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 
@@ -65,6 +66,7 @@ PROMOTIONS = [
     MultiBuy("yog-3f2", {"de": "3 für 2", "en": "3 for 2"}, frozenset({"YOGHURT"}), 3, 2),
     Coupon(COUPON, {"de": "1 € Rabatt", "en": "€1 off"}, amount_cents=100, percent=None,
            min_basket_cents=500),
+    Coupon(FREE_COUPON, {"de": "Gratis", "en": "Free"}, percent=100),
 ]
 
 # Hashing with scrypt is slow on purpose; hash the demo PINs once per test session.

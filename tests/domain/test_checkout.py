@@ -33,6 +33,7 @@ from .checkout_helpers import (
     CHEESE_1234G,
     COLA,
     COUPON,
+    FREE_COUPON,
     HAM_299,
     LEMON_PLU,
     MILK,
@@ -282,6 +283,18 @@ def test_a_scanned_coupon_takes_its_discount_once() -> None:
     assert err.value.reason == "unknown_coupon"
 
 
+def test_a_basket_with_nothing_due_is_sold_without_asking_the_terminal() -> None:
+    lane = Lane()
+    lane.do(c.Scan(MILK))
+    lane.do(c.ApplyCoupon(FREE_COUPON))
+    assert lane.co.totals().total_cents == 0
+    facts = lane.do(c.Pay())
+    assert lane.kinds(facts) == ["sale_finished", "basket_closed"]
+    sale = facts[0].data["sale"]
+    assert sale["payments"] == [] and sale["coupons"] == [FREE_COUPON]
+    assert lane.co.state is S.FINISHING
+
+
 def test_promotions_apply_to_the_basket_total() -> None:
     lane = Lane()
     for _ in range(3):
@@ -528,6 +541,7 @@ _STEPS: list[Any] = [
     ("staff", c.Approve(_FIRST_OPEN)), ("staff", c.Approve(_FIRST_OPEN)),
     ("staff", c.Reject(_FIRST_OPEN)), ("staff", c.Cancel()), ("staff", c.RequestVoid(1)),
     ("staff", c.SetQuantity(1, 1)), ("staff", c.Close("9001")), ("staff", c.Open("9001")),
+    c.ApplyCoupon(FREE_COUPON),
     c.DeviceLost("scanner", "gone"), c.DeviceBack("scanner"), c.DeviceLost("printer"),
     c.DeviceBack("printer"), c.ApplyCoupon(COUPON), c.Reject(_FIRST_OPEN),
     *(c.Scan(code) for code in (MILK, COLA, BEER, VODKA, APPLES, CHEESE_1234G, HAM_299,
