@@ -1,0 +1,252 @@
+"""Composition root: config -> journal -> catalog -> checkout -> UI.
+
+The only module that wires packages together. `LaneController` turns the UI's intents into
+checkout commands, runs them through the durable journal (committed before anything is shown)
+and hands the UI a fresh view-model. `run()` starts the Kivy window on an asyncio loop and speaks
+systemd's notify protocol (READY=1 after the first frame, WATCHDOG=1 from the UI loop).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import Config, load_config
+from kiosk.domain import commands as cmd
+from kiosk.domain.catalog import Catalog, MemoryCatalog
+from kiosk.domain.checkout import Checkout, Context, FlowState
+from kiosk.domain.lookup import explain
+from kiosk.errors import CatalogError, KioskError, ShopperFacingError
+from kiosk.journal.catalog import CatalogStore
+from kiosk.journal.catalog_import import read_catalog_file
+from kiosk.journal.db import open_db
+from kiosk.journal.durable import DurableCheckout
+from kiosk.ui import intents as ui
+from kiosk.ui.present import present
+from kiosk.ui.viewmodel import LaneView, MessageView
+
+log = logging.getLogger(__name__)
+
+# The simulated card terminal "thinks" this long, so the shopper sees the payment screen.
+SIMULATED_PAYMENT_S = 1.5
+_FAULT = {
+    "de": "Störung an der Kasse. Bitte wenden Sie sich an das Personal.",
+    "en": "This checkout has a fault. Please ask a member of staff.",
+}
+
+
+def load(path: Path | None) -> Config:
+    """The config from `path`, else $KIOSK_CONFIG, else the built-in demo settings."""
+    if path is None and os.environ.get("KIOSK_CONFIG"):
+        path = Path(os.environ["KIOSK_CONFIG"])
+    return load_config(path)
+
+
+def open_catalog(config: Config) -> CatalogStore:
+    """The lane's catalog store; an empty journal is first filled from the configured catalog
+    file, or the demo catalog shipped in the package."""
+    config.paths.ensure()
+    store = CatalogStore(open_db(config.paths.journal))
+    if store.is_empty():
+        log.info("catalog is empty; importing %s", config.paths.catalog_file)
+        store.import_file(config.paths.catalog_file)
+    return store
+
+
+def explain_code(config: Config, text: str, lang: str) -> list[tuple[str, str]]:
+    """Rows for `kiosk code`: the lane's catalog when its journal exists, else the configured
+    catalog file read into memory (a question about a code creates no files)."""
+    catalog: Catalog
+    if config.paths.journal.exists():
+        catalog = open_catalog(config)
+    else:
+        parsed = read_catalog_file(config.paths.catalog_file)
+        if not parsed.ok:
+            raise CatalogError(f"catalog {parsed.source} is not valid: {parsed.errors[0]}")
+        catalog = MemoryCatalog(parsed.products)
+    return explain(text, catalog, lang)
+
+
+def import_catalog(config: Config, path: Path) -> str:
+    """Replace the lane's catalog with `path`; the report as text for the technician."""
+    config.paths.ensure()
+    store = CatalogStore(open_db(config.paths.journal))
+    return str(store.import_file(path))
+
+
+@dataclass
+class _Timers:
+    """When the lane entered its current timed state (paying, finishing)."""
+
+    state: FlowState | None = None
+    since: datetime | None = None
+
+
+class LaneController:
+    """The UI's only partner: `view()` and `send(intent)`; `tick()` drives timeouts.
+
+    Every intent becomes one checkout command, committed by the journal before the new view is
+    returned. A refusal (bad code, blocked action, wrong PIN) becomes a message on the screen in
+    the shopper's language; nothing already journaled is touched.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        durable: DurableCheckout,
+        catalog: Catalog,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.durable = durable
+        self.catalog = catalog
+        self.clock = clock
+        self.lang = config.store.language
+        self.message: MessageView | None = None
+        self._timers = _Timers()
+
+    @property
+    def checkout(self) -> Checkout:
+        return self.durable.checkout
+
+    def view(self) -> LaneView:
+        return present(
+            self.checkout,
+            lang=self.lang,
+            message=self.message,
+            store_name=self.config.store.name,
+            lane_name=self.config.lane.id,
+        )
+
+    def send(self, intent: Any) -> LaneView:
+        if isinstance(intent, ui.ToggleLanguage):
+            langs = list(self.config.store.languages)
+            self.lang = langs[(langs.index(self.lang) + 1) % len(langs)] if self.lang in langs \
+                else langs[0]
+            return self.view()
+        command = self._command_for(intent)
+        if command is not None:
+            self._execute(command)
+        return self.view()
+
+    def tick(self) -> LaneView | None:
+        """Advance time-driven steps (simulated terminal, timeouts); a new view if any."""
+        now = self.clock()
+        state = self.checkout.state
+        if state != self._timers.state:
+            self._timers = _Timers(state, now)
+        elapsed = (now - (self._timers.since or now)).total_seconds()
+        if state is FlowState.PAYING and elapsed >= SIMULATED_PAYMENT_S \
+                and self.config.payment.kind == "simulated":
+            self._execute(cmd.PaymentResult(
+                approved=self.config.payment.approve,
+                amount_cents=self.checkout.amount_due_cents(),
+                reference=f"SIM-{uuid.uuid4().hex[:8].upper()}",
+                detail="simulated terminal",
+            ))
+            return self.view()
+        if self.checkout.timeout_due(now):
+            self._execute(cmd.Timeout())
+            return self.view()
+        return None
+
+    def _execute(self, command: Any) -> None:
+        ctx = Context(now=self.clock(), catalog=self.catalog, new_id=lambda: uuid.uuid4().hex)
+        try:
+            self.durable.handle(command, ctx)
+        except ShopperFacingError as err:
+            log.info("refused %s: %s", type(command).__name__, err)
+            self.message = MessageView(level="error", text=err.shopper_text(self.lang))
+        except KioskError as err:
+            log.error("could not handle %s: %s", type(command).__name__, err)
+            self.message = MessageView(level="error", text=_FAULT.get(self.lang, _FAULT["en"]))
+        else:
+            self.message = None
+
+    def _command_for(self, intent: Any) -> Any:  # noqa: C901 - a flat mapping table
+        match intent:
+            case ui.Start():
+                return cmd.Start()
+            case ui.CodeEntered(text=text):
+                return cmd.Scan(text=text.strip(), source="keyboard")
+            case ui.Pay():
+                return cmd.Pay(method="card")
+            case ui.Help():
+                return cmd.Help()
+            case ui.RequestVoid(line_id=line_id):
+                return cmd.RequestVoid(line_id=line_id)
+            case ui.ChangeQuantity(line_id=line_id, quantity=quantity):
+                return cmd.SetQuantity(line_id=line_id, quantity=quantity)
+            case ui.AttendantPin(attendant_id=attendant_id, pin=pin):
+                return cmd.AttendantLogin(attendant_id=attendant_id, pin=pin)
+            case ui.AttendantLogout():
+                return cmd.AttendantLogout()
+            case ui.Approve(intervention_id=iid):
+                return cmd.Approve(intervention_id=iid)
+            case ui.Reject(intervention_id=iid):
+                return cmd.Reject(intervention_id=iid)
+            case ui.SelectItem(plu=plu):
+                return cmd.SelectItem(plu_or_sku=plu)
+            case ui.WeightEntered(weight_g=weight_g):
+                return cmd.Weigh(weight_g=weight_g, stable=True)
+            case ui.Finish():
+                return cmd.Finish()
+            case ui.Cancel():
+                return cmd.Cancel()
+        log.warning("ignoring unknown intent %r", intent)
+        return None
+
+
+def build_controller(config: Config) -> LaneController:
+    """Open the journal, restore the lane exactly as it was, and return its controller."""
+    catalog = open_catalog(config)
+    durable = DurableCheckout.restore(
+        catalog.db,
+        lane_id=config.lane.id,
+        policy=config.policy,
+        attendants=config.attendants_by_id(),
+        promotions=catalog.promotions(),
+    )
+    return LaneController(config, durable, catalog)
+
+
+def run(config: Config, *, fullscreen: bool | None = None, size: tuple[int, int] | None = None,
+        ) -> int:
+    """Start the lane window on an asyncio loop; returns the exit status."""
+    from kiosk import sdnotify
+
+    controller = build_controller(config)
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from kiosk.ui.app import KioskApp  # imports Kivy: only when the window is wanted
+
+    interval = sdnotify.watchdog_interval_s()
+    last_ping = [datetime.now(UTC)]
+
+    def on_first_frame() -> None:
+        sdnotify.notify("READY=1\nSTATUS=Lane open, showing the first screen")
+        log.info("first frame drawn; lane %s ready", config.lane.id)
+
+    def on_tick() -> None:
+        now = datetime.now(UTC)
+        if interval is not None and now - last_ping[0] >= timedelta(seconds=interval):
+            sdnotify.notify("WATCHDOG=1")
+            last_ping[0] = now
+
+    app = KioskApp(
+        controller,
+        fullscreen=config.lane.fullscreen if fullscreen is None else fullscreen,
+        size=size or tuple(config.lane.window_size),
+        on_first_frame=on_first_frame,
+        on_tick=on_tick,
+    )
+    import asyncio
+
+    asyncio.run(app.async_run(async_lib="asyncio"))
+    sdnotify.notify("STOPPING=1")
+    return 0
