@@ -1,0 +1,226 @@
+"""The kiosk window: `KioskApp(controller)` draws the controller's LaneView and sends it intents.
+
+The app owns no checkout state. After every intent it draws the view `controller.send()`
+returned (the controller journals before it returns, so the screen never shows an uncommitted
+scan); a Clock tick (2 Hz) redraws `controller.view()` so timeouts show, and calls `on_tick`
+(the composition root pings the systemd watchdog from there, on the UI thread: a frozen UI
+stops the pings). Typing a code and Enter anywhere is a scan. Nothing here blocks, so
+`App.async_run()` shares the asyncio loop with the drivers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.config import Config
+from kivy.lang import Builder
+from kivy.properties import NumericProperty, StringProperty
+
+from kiosk.errors import KioskError, ShopperFacingError
+from kiosk.ui import strings, theme
+from kiosk.ui.intents import CodeEntered, Intent
+from kiosk.ui.keyboard import ScanBuffer
+from kiosk.ui.viewmodel import LaneView, MessageView
+
+log = logging.getLogger(__name__)
+
+UI_DIR = Path(__file__).resolve().parent
+# Widgets first: screens' rules use the widget classes' rules.
+KV_FILES = (
+    "widgets/buttons.kv", "widgets/keypad.kv", "widgets/lines.kv", "widgets/produce.kv",
+    "widgets/overlay.kv", "screens/attract.kv", "screens/basket.kv", "screens/weighing.kv",
+    "screens/paying.kv", "screens/thanks.kv", "screens/notice.kv", "root.kv",
+)
+TICK_S = 0.5
+
+
+class Controller(Protocol):
+    """What the window needs from the checkout side (the composition root implements it)."""
+
+    def view(self) -> LaneView: ...
+
+    def send(self, intent: Intent) -> LaneView: ...
+
+
+class KioskApp(App):
+    """The kiosk's Kivy app. `size` is the window size in pixels when not `fullscreen`.
+
+    `on_first_frame()` is called once, after the first frame was drawn (the composition root
+    sends READY=1 from it); `on_tick()` every TICK_S seconds on the UI thread.
+    """
+
+    scale = NumericProperty(1.0)  # layout sizes in .kv rules are multiplied by this
+    font_scale = NumericProperty(1.0)  # and font sizes by this (see theme.font_scale_for)
+    lang = StringProperty("de")
+
+    def __init__(
+        self,
+        controller: Controller,
+        *,
+        fullscreen: bool = False,
+        size: tuple[int, int] = theme.DESIGN_SIZE_PX,
+        on_first_frame: Callable[[], None] | None = None,
+        on_tick: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # Before the window exists: Escape must never close a kiosk, and a right click must
+        # not leave multitouch-emulation dots on the screen.
+        Config.set("kivy", "exit_on_escape", "0")
+        Config.set("input", "mouse", "mouse,multitouch_on_demand")
+        # The window is created at its final size when it does not exist yet; an offscreen
+        # (EGL) surface does not follow a later resize.
+        Config.set("graphics", "width", str(size[0]))
+        Config.set("graphics", "height", str(size[1]))
+        Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+        super().__init__(**kwargs)
+        self.title = "Self-Checkout"
+        self.controller = controller
+        self.fullscreen = fullscreen
+        self.window_size = size
+        self.on_first_frame = on_first_frame
+        self.on_tick = on_tick
+        self.scan = ScanBuffer()
+        self.view: LaneView | None = None
+        self._local_message: MessageView | None = None
+        self._events: list[Any] = []
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def build(self) -> Any:
+        from kivy.core.window import Window  # creating the Window is a side effect: not at import
+
+        from kiosk.ui.root import KioskRoot  # imports every widget class the kv rules name
+
+        for name in KV_FILES:
+            path = str(UI_DIR / name)
+            if path not in Builder.files:
+                Builder.load_file(path)
+
+        if self.fullscreen:
+            Window.fullscreen = "auto"
+            Window.show_cursor = False
+        elif tuple(Window.size) != tuple(self.window_size):
+            Window.size = self.window_size
+        Window.clearcolor = theme.BACKGROUND
+        self._on_resize(Window, Window.size)
+        Window.bind(
+            size=self._on_resize, on_key_down=self._on_key_down, on_textinput=self._on_textinput
+        )
+        Window.bind(on_flip=self._on_flip)
+        root = KioskRoot(self.send)
+        self._render_into(root, self.controller.view())
+        self._events.append(Clock.schedule_interval(self._tick, TICK_S))
+        return root
+
+    def on_stop(self) -> None:
+        from kivy.core.window import Window
+
+        for event in self._events:
+            event.cancel()
+        self._events.clear()
+        Window.unbind(
+            size=self._on_resize, on_key_down=self._on_key_down, on_textinput=self._on_textinput
+        )
+        Window.unbind(on_flip=self._on_flip)
+
+    # -- intents and views -----------------------------------------------------------------
+
+    def send(self, intent: Intent) -> None:
+        """Hand `intent` to the controller and draw the view it returns.
+
+        A ShopperFacingError becomes a red banner in the shopper's language; another
+        KioskError a generic one (and a log line). Anything else is a bug and propagates:
+        the service restarts and the journal replays the basket.
+        """
+        self._local_message = None
+        lang = self.view.lang if self.view else "de"
+        try:
+            view = self.controller.send(intent)
+        except ShopperFacingError as err:
+            log.info("%r refused: %s", intent, err)
+            self._local_message = MessageView("error", err.shopper_text(lang))
+            view = self.controller.view()
+        except KioskError as err:
+            log.warning("%r failed: %s", intent, err)
+            self._local_message = MessageView("error", strings.t("error_generic", lang))
+            view = self.controller.view()
+        self.render(view)
+
+    def render(self, view: LaneView) -> None:
+        """Draw `view` (nothing happens when it equals the one on screen)."""
+        if self.root is not None:
+            self._render_into(self.root, view)
+
+    def _render_into(self, root: Any, view: LaneView) -> None:
+        if self._local_message is not None and view.message is None:
+            view = replace(view, message=self._local_message)
+        if view == self.view:
+            return
+        self.view = view
+        self.lang = view.lang
+        root.show(view)
+
+    def forget_local_state(self) -> None:
+        """Forget half-typed input (scan buffer, keypads, PIN pad) and redraw the next view in
+        full; the checkout itself is untouched.
+        """
+        self.scan = ScanBuffer()
+        self.view = None
+        if self.root is not None:
+            self.root.typed_text = ""
+            self.root.forget_local_state()
+
+    def tr(self, key: str, lang: str | None = None, **values: object) -> str:
+        """A fixed text for kv rules: `app.tr('pay', app.lang)` re-evaluates on a language
+        switch because the rule reads `app.lang`.
+        """
+        return strings.t(key, lang or self.lang, **values)
+
+    def open_settings(self, *_args: Any) -> bool:
+        # Kivy opens its settings panel on F1; a shopper must never reach it.
+        return False
+
+    # -- window events ---------------------------------------------------------------------
+
+    def _tick(self, _dt: float) -> None:
+        if self.on_tick is not None:
+            self.on_tick()
+        self.render(self.controller.view())
+
+    def _on_flip(self, _window: Any) -> None:
+        from kivy.core.window import Window
+
+        Window.unbind(on_flip=self._on_flip)
+        if self.on_first_frame is not None:
+            callback = self.on_first_frame
+            # The frame has been drawn and is being flipped; report once it is on screen.
+            self._events.append(Clock.schedule_once(lambda _dt: callback(), 0))
+
+    def _on_resize(self, _window: Any, size: tuple[int, int]) -> None:
+        self.scale = theme.scale_for(*size)
+        self.font_scale = theme.font_scale_for(self.scale)
+
+    def _on_key_down(
+        self, _window: Any, key: int, _scancode: int, _codepoint: str | None, _mods: Any
+    ) -> bool:
+        if not ScanBuffer.handles(key):
+            return False
+        code = self.scan.key(key)
+        self._show_typed()
+        if code is not None:
+            self.send(CodeEntered(code))
+        return True  # swallowed: Escape in particular must not reach Kivy's quit handler
+
+    def _on_textinput(self, _window: Any, text: str) -> None:
+        self.scan.feed(text)
+        self._show_typed()
+
+    def _show_typed(self) -> None:
+        if self.root is not None:
+            self.root.typed_text = self.scan.text

@@ -1,0 +1,113 @@
+"""What the shopper or attendant asked for, as plain frozen values the window hands on.
+
+The window never acts on an intent itself: it passes each one to the controller's `send()`,
+which decides (and journals) and returns the next `LaneView` to draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Tap on the attract screen: open a basket."""
+
+
+@dataclass(frozen=True, slots=True)
+class CodeEntered:
+    """A code typed or scanned (keyboard wedge), exactly as received, without the Enter."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pay:
+    """The shopper pressed Pay."""
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    """The shopper asked for a person."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToggleLanguage:
+    """Switch the screen between German and English."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestVoid:
+    """Remove a line (the checkout may ask an attendant to approve it)."""
+
+    line_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeQuantity:
+    """Set a piece line's quantity (pieces, at least 1)."""
+
+    line_id: int
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class AttendantPin:
+    """An attendant typed their id and PIN on the lane's PIN pad."""
+
+    attendant_id: str
+    pin: str
+
+    def __repr__(self) -> str:
+        # A PIN must never reach a log line through a repr.
+        return f"AttendantPin(attendant_id={self.attendant_id!r}, pin='***')"
+
+
+@dataclass(frozen=True, slots=True)
+class AttendantLogout:
+    """The attendant is done at this lane."""
+
+
+@dataclass(frozen=True, slots=True)
+class Approve:
+    """The logged-in attendant clears an intervention (age checked, void allowed, ...)."""
+
+    intervention_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """The logged-in attendant refuses what the intervention asked for."""
+
+    intervention_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SelectItem:
+    """Loose produce picked by its PLU (from the tiles or the PLU keypad)."""
+
+    plu: str
+
+
+@dataclass(frozen=True, slots=True)
+class WeightEntered:
+    """A weight for the produce being weighed, in grams (demo entry until a scale is wired)."""
+
+    weight_g: int
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The shopper is done on the thanks screen."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """Back out of the current step (weighing, paying)."""
+
+
+Intent = (
+    Start | CodeEntered | Pay | Help | ToggleLanguage | RequestVoid | ChangeQuantity
+    | AttendantPin | AttendantLogout | Approve | Reject | SelectItem | WeightEntered
+    | Finish | Cancel
+)

@@ -1,0 +1,269 @@
+"""From the checkout to what the window shows: `present(checkout, ...) -> LaneView`.
+
+Pure (no Kivy, no clock): every amount is formatted here, once, in the shopper's language, so
+the screens only copy text. German formats: "2 x 1,29 €", "0,456 kg x 2,99 €/kg", VAT rows
+"A 19 %". The thanks screen reads the finished sale record (the basket is already closed then).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, tzinfo
+from typing import Any
+
+from kiosk.domain.basket import Line
+from kiosk.domain.catalog import Product
+from kiosk.domain.checkout import Checkout
+from kiosk.domain.flow import FlowState
+from kiosk.domain.interventions import Block, Intervention, blocking
+from kiosk.domain.money import format_eur
+from kiosk.domain.policy import Reason
+from kiosk.domain.pricing import Totals
+from kiosk.ui.strings import has, t
+from kiosk.ui.viewmodel import (
+    DiscountRowView,
+    InterventionView,
+    LaneView,
+    LineView,
+    MessageView,
+    PayingView,
+    ProduceView,
+    ScreenName,
+    VatRowView,
+    WeighingView,
+)
+
+SCREEN_FOR_STATE: Mapping[FlowState, ScreenName] = {
+    FlowState.CLOSED: "closed",
+    FlowState.IDLE: "attract",
+    FlowState.SCANNING: "basket",
+    FlowState.WEIGHING: "weighing",
+    FlowState.PAYING: "paying",
+    FlowState.FINISHING: "thanks",
+    FlowState.OUT_OF_SERVICE: "out_of_service",
+}
+
+
+def present(
+    checkout: Checkout,
+    *,
+    lang: str,
+    message: MessageView | None = None,
+    store_name: str,
+    lane_name: str,
+    produce: Sequence[Product] = (),
+    tz: tzinfo | None = None,
+) -> LaneView:
+    """The view of `checkout` in `lang` ("de" or "en").
+
+    `produce` are the loose items offered on the "Obst & Gemüse" picker (products with a PLU;
+    others are skipped); `tz` is the time zone for the receipt's time (default: the system's).
+    """
+    state = checkout.state
+    sale = checkout.last_sale if state is FlowState.FINISHING else None
+    if sale is not None:
+        lines = tuple(Line.from_dict(x) for x in sale["lines"])
+        totals = Totals.from_dict(sale["totals"])
+    else:
+        lines = checkout.basket.lines
+        totals = checkout.totals()
+    names = {line.line_id: line.name(lang) for line in lines}
+    can_pay = (
+        state is FlowState.SCANNING
+        and not checkout.basket.is_empty
+        and not blocking(checkout.interventions, Block.PAY)
+    )
+    who = checkout.attendant
+    return LaneView(
+        screen=SCREEN_FOR_STATE[state],
+        lang=lang,
+        store_name=store_name,
+        lane_name=lane_name,
+        lines=tuple(line_view(line, lang) for line in lines),
+        total_text=format_eur(totals.total_cents, lang),
+        item_count=totals.item_count,
+        vat_rows=vat_rows(totals, lang),
+        discount_rows=discount_rows(totals, lang),
+        deposit_text=format_eur(totals.deposit_cents, lang) if totals.deposit_cents else "",
+        message=message,
+        interventions=tuple(
+            intervention_view(checkout, iv, lang, names) for iv in checkout.interventions
+        ),
+        attendant=who.name if who is not None else None,
+        can_pay=can_pay,
+        weighing=weighing_view(checkout.weighing_item, lang) if state is FlowState.WEIGHING
+        else None,
+        produce=produce_views(produce, lang),
+        paying=paying_view(checkout.pending_payment, lang) if state is FlowState.PAYING else None,
+        notice_text=notice_text(checkout.interventions, lang),
+        thanks_text=t("thanks_title", lang) if sale is not None else "",
+        receipt_text=receipt_text(sale, lang, tz) if sale is not None else "",
+    )
+
+
+def kg_text(weight_g: int, lang: str) -> str:
+    """Grams as kilograms with three decimals: "0,456" in German, "0.456" in English."""
+    whole, grams = divmod(weight_g, 1000)
+    return f"{whole}{',' if lang == 'de' else '.'}{grams:03d}"
+
+
+def line_view(line: Line, lang: str) -> LineView:
+    """One basket line; the amount is the list amount, so a voided line shows what it was."""
+    unit = format_eur(line.unit_price_cents, lang)
+    if line.weight_g is not None:
+        unit_text = t("per_kg", lang, price=unit)
+        qty_text = f"{kg_text(line.weight_g, lang)} kg x {unit_text}"
+    elif line.price_override_cents is not None:
+        unit_text = format_eur(line.price_override_cents, lang)
+        qty_text = f"{line.quantity} x {unit_text}" if line.quantity > 1 else ""
+    else:
+        unit_text = unit
+        qty_text = f"{line.quantity} x {unit}" if line.quantity > 1 else ""
+    return LineView(
+        line_id=line.line_id,
+        name=line.name(lang),
+        qty_text=qty_text,
+        unit_price_text=unit_text,
+        amount_text=format_eur(line.list_amount_cents, lang),
+        is_deposit=line.is_deposit,
+        voided=line.voided,
+        age_limit=line.age_limit,
+        quantity=line.quantity,
+        can_change_quantity=(
+            not line.voided and not line.is_deposit and line.weight_g is None
+            and line.price_override_cents is None
+        ),
+    )
+
+
+def vat_rows(totals: Totals, lang: str) -> tuple[VatRowView, ...]:
+    return tuple(
+        VatRowView(
+            label=t("vat_label", lang, letter=v.rate.value, percent=v.rate.percent),
+            net_text=format_eur(v.net_cents, lang),
+            vat_text=format_eur(v.vat_cents, lang),
+            gross_text=format_eur(v.gross_cents, lang),
+        )
+        for v in totals.vat
+    )
+
+
+def discount_rows(totals: Totals, lang: str) -> tuple[DiscountRowView, ...]:
+    """One row per promotion or coupon (a percent-off over several lines is one row)."""
+    summed: dict[str, tuple[str, int]] = {}
+    for d in totals.discounts:
+        label, cents = summed.get(d.promo_id, (d.name(lang), 0))
+        summed[d.promo_id] = (label, cents + d.amount_cents)
+    return tuple(
+        DiscountRowView(label or t("discount", lang), format_eur(-cents, lang))
+        for label, cents in summed.values()
+    )
+
+
+def intervention_view(
+    checkout: Checkout, iv: Intervention, lang: str, names: Mapping[int, str]
+) -> InterventionView:
+    """The overlay's entry: the shopper reads what to do; a logged-in attendant reads the
+    evidence (which item, how many) and may clear it when their role allows.
+    """
+    who = checkout.attendant
+    title = iv.title(lang)
+    age = iv.evidence.get("age")
+    if iv.reason is Reason.AGE_CHECK and age:
+        title = f"{title} ({t('age_badge', lang, n=age)})"
+    detail = evidence_text(iv, lang, names) if who is not None else ""
+    if not detail:
+        key = f"iv_{iv.reason.value}_detail"
+        detail = t(key, lang) if has(key) else t("wait_staff", lang)
+    return InterventionView(
+        intervention_id=iv.intervention_id,
+        title=title,
+        detail=detail,
+        blocks_text=blocks_text(iv.blocks, lang),
+        can_clear=who is not None and checkout.policy.may_clear(who.role, iv.reason),
+    )
+
+
+def evidence_text(iv: Intervention, lang: str, names: Mapping[int, str]) -> str:
+    """What the attendant needs to decide, from the intervention's evidence ("" if nothing)."""
+    e = iv.evidence
+    line_id = e.get("line_id")
+    name = names.get(line_id, str(e.get("name") or e.get("sku") or "")) if line_id else ""
+    if iv.reason is Reason.VOID_APPROVAL and "amount_cents" in e:
+        return f"{name} – {format_eur(int(e['amount_cents']), lang)}"
+    if iv.reason is Reason.QUANTITY_LIMIT:
+        return t("iv_quantity_evidence", lang, name=name, quantity=e.get("quantity"),
+                 limit=e.get("limit"))
+    if iv.reason is Reason.DEVICE_FAULT:
+        return " – ".join(str(x) for x in (e.get("device"), e.get("detail")) if x)
+    return name
+
+
+def blocks_text(blocks: Iterable[Block], lang: str) -> str:
+    """ "Gesperrt: Scannen, Bezahlen" ("" when the intervention blocks nothing, like help)."""
+    found = set(blocks)
+    what = [t(f"blocks_{b.value}", lang) for b in (Block.SCAN, Block.PAY) if b in found]
+    return t("blocks_prefix", lang, what=", ".join(what)) if what else ""
+
+
+def weighing_view(item: Mapping[str, Any] | None, lang: str) -> WeighingView | None:
+    if not item:
+        return None
+    item_names = item.get("names") or {}
+    name = item_names.get(lang) or item_names.get("de") or str(item.get("sku", ""))
+    cents = int(item.get("price_per_kg_cents") or 0)
+    return WeighingView(
+        plu=str(item.get("plu") or ""),
+        product_name=name,
+        price_per_kg_text=t("per_kg", lang, price=format_eur(cents, lang)),
+        price_per_kg_cents=cents,
+    )
+
+
+def produce_views(products: Iterable[Product], lang: str) -> tuple[ProduceView, ...]:
+    views = []
+    for p in products:
+        if p.plu is None:
+            continue
+        price = format_eur(p.price_cents, lang)
+        views.append(ProduceView(
+            plu=p.plu,
+            name=p.name(lang),
+            price_text=t("per_kg", lang, price=price) if p.sold_by_weight else price,
+        ))
+    return tuple(views)
+
+
+def paying_view(pending: Mapping[str, Any] | None, lang: str) -> PayingView | None:
+    if not pending:
+        return None
+    return PayingView(
+        status_text=t("pay_prompt", lang),
+        amount_text=format_eur(int(pending.get("amount_cents") or 0), lang),
+    )
+
+
+def notice_text(interventions: Iterable[Intervention], lang: str) -> str:
+    """For the out-of-service screen: which devices are faulty ("" when none)."""
+    devices = [str(iv.evidence.get("device") or "") for iv in interventions
+               if iv.reason is Reason.DEVICE_FAULT]
+    devices = [d for d in devices if d]
+    return t("device_faults", lang, devices=", ".join(devices)) if devices else ""
+
+
+def receipt_text(sale: Mapping[str, Any], lang: str, tz: tzinfo | None) -> str:
+    """ "Beleg 1A2B3C4D · 02.03.2026 10:00 · Karte": the sale id's start, local time, payment."""
+    parts = [t("receipt_no", lang, number=str(sale.get("sale_id", ""))[:8].upper())]
+    finished = str(sale.get("finished_at") or "")
+    if finished:
+        try:
+            at = datetime.fromisoformat(finished).astimezone(tz)
+        except ValueError:
+            at = None  # a malformed time must not hide the thanks screen
+        if at is not None:
+            parts.append(at.strftime("%d.%m.%Y %H:%M" if lang == "de" else "%Y-%m-%d %H:%M"))
+    methods = dict.fromkeys(str(p.get("method", "")) for p in sale.get("payments") or ())
+    shown = [t(f"method_{m}", lang) if has(f"method_{m}") else m for m in methods if m]
+    if shown:
+        parts.append(", ".join(shown))
+    return " · ".join(parts)

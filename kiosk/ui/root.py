@@ -1,0 +1,99 @@
+"""The window's root (rules in root.kv): header, message banner, the screens, the overlay.
+
+`KioskRoot.show(view)` is the one place a LaneView meets the widget tree: it fills the header,
+switches to the view's screen, lets that screen copy its texts, and lays the intervention
+overlay over everything but the header while interventions are open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kivy.properties import StringProperty
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.screenmanager import NoTransition
+
+from kiosk.ui.intents import AttendantLogout, Intent, ToggleLanguage
+from kiosk.ui.screens.attract import AttractScreen
+from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.screens.basket import BasketScreen
+from kiosk.ui.screens.notice import NoticeScreen
+from kiosk.ui.screens.paying import PayingScreen
+from kiosk.ui.screens.thanks import ThanksScreen
+from kiosk.ui.screens.weighing import WeighingScreen
+from kiosk.ui.viewmodel import LaneView
+from kiosk.ui.widgets import buttons, keypad  # noqa: F401  (kv rules name their classes)
+from kiosk.ui.widgets.overlay import InterventionOverlay
+
+Emit = Callable[[Intent], None]
+
+SCREEN_CLASSES: dict[str, type[KioskScreen]] = {
+    "closed": NoticeScreen,
+    "attract": AttractScreen,
+    "basket": BasketScreen,
+    "weighing": WeighingScreen,
+    "paying": PayingScreen,
+    "thanks": ThanksScreen,
+    "out_of_service": NoticeScreen,
+}
+
+FRESH_START_SCREENS = frozenset({"attract", "closed", "out_of_service"})
+
+
+class KioskRoot(FloatLayout):
+    store_name = StringProperty("")
+    lane_name = StringProperty("")
+    attendant = StringProperty("")
+    message_text = StringProperty("")
+    message_level = StringProperty("info")
+    typed_text = StringProperty("")
+
+    def __init__(self, emit: Emit, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.emit = emit
+        sm = self.ids.sm
+        sm.transition = NoTransition()  # a kiosk snaps; slides only delay the shopper
+        for name, cls in SCREEN_CLASSES.items():
+            sm.add_widget(cls(emit, name=name))
+        self.overlay = InterventionOverlay(emit, pos_hint={"x": 0, "y": 0})
+
+    def show(self, view: LaneView) -> None:
+        """Draw `view`. Arriving at a screen without a shopper forgets what the last one typed."""
+        if view.screen in FRESH_START_SCREENS and view.screen != self.ids.sm.current:
+            self.forget_local_state()
+        self.store_name = view.store_name
+        self.lane_name = view.lane_name
+        self.attendant = view.attendant or ""
+        sm = self.ids.sm
+        screen = sm.get_screen(view.screen)
+        screen.show(view)
+        sm.current = view.screen
+        layer = self.ids.layer
+        if view.interventions:
+            self.overlay.show(view)
+            if self.overlay.parent is None:
+                layer.add_widget(self.overlay)
+        elif self.overlay.parent is not None:
+            layer.remove_widget(self.overlay)
+            self.overlay.hide()
+        # Under the overlay the banner would be hidden; the overlay shows the message itself.
+        message = view.message if not view.interventions else None
+        self.message_text = message.text if message else ""
+        self.message_level = message.level if message else "info"
+
+    def forget_local_state(self) -> None:
+        """Close the produce picker, empty keypads and the PIN pad."""
+        for screen in self.ids.sm.screens:
+            screen.forget()
+        self.overlay.pin_pad.reset()
+
+    def screen(self, name: str) -> KioskScreen:
+        """The screen widget called `name` (for tests)."""
+        screen: KioskScreen = self.ids.sm.get_screen(name)
+        return screen
+
+    def toggle_language(self) -> None:
+        self.emit(ToggleLanguage())
+
+    def logout(self) -> None:
+        self.emit(AttendantLogout())

@@ -1,0 +1,156 @@
+"""Every fixed text of the kiosk window, in German and English.
+
+German is the store's language and the fallback. `t(key, lang, **values)` fills `{name}` fields.
+A missing key raises KeyError on purpose: a typo in a screen must fail in the UI tests, not show
+an empty button to a shopper.
+"""
+
+from __future__ import annotations
+
+_TEXTS: dict[str, tuple[str, str]] = {
+    # key: (German, English)
+    "lang_toggle": ("English", "Deutsch"),
+    "attract_title": ("Willkommen!", "Welcome!"),
+    "attract_hint": (
+        "Bildschirm berühren oder ersten Artikel scannen",
+        "Touch the screen or scan your first item",
+    ),
+    "attract_start": ("Einkauf starten", "Start shopping"),
+    "pay": ("Bezahlen", "Pay"),
+    "help": ("Hilfe", "Help"),
+    "produce": ("Obst & Gemüse", "Fruit & veg"),
+    "total": ("Summe", "Total"),
+    "items_one": ("1 Artikel", "1 item"),
+    "items_many": ("{n} Artikel", "{n} items"),
+    "deposit_included": ("davon Pfand", "incl. deposit"),
+    "vat_title": ("MwSt.", "VAT"),
+    "vat_net": ("Netto", "Net"),
+    "vat_gross": ("Brutto", "Gross"),
+    "empty_basket": ("Bitte scannen Sie Ihren ersten Artikel.", "Please scan your first item."),
+    "voided": ("storniert", "voided"),
+    "age_badge": ("ab {n}", "{n}+"),
+    "produce_title": ("Obst & Gemüse wählen", "Choose fruit & veg"),
+    "plu_entry": ("PLU-Nummer eingeben", "Enter PLU number"),
+    "back": ("Zurück", "Back"),
+    "ok": ("OK", "OK"),
+    "clear": ("Löschen", "Clear"),
+    "weigh_title": ("Bitte Ware auf die Waage legen", "Please place the item on the scale"),
+    "weigh_hint": ("Gewicht in Gramm (Demo ohne Waage)", "Weight in grams (demo without scale)"),
+    "weigh_confirm": ("Übernehmen", "Add to basket"),
+    "cancel": ("Abbrechen", "Cancel"),
+    "paying_title": ("Bezahlung", "Payment"),
+    "paying_approved": ("Zahlung erfolgreich", "Payment approved"),
+    "thanks_title": ("Vielen Dank für Ihren Einkauf!", "Thank you for shopping with us!"),
+    "receipt_title": ("Ihr Einkauf", "Your purchase"),
+    "finish": ("Fertig", "Done"),
+    "closed_title": ("Kasse geschlossen", "Lane closed"),
+    "closed_hint": ("Bitte nutzen Sie eine andere Kasse.", "Please use another lane."),
+    "oos_title": ("Außer Betrieb", "Out of service"),
+    "oos_hint": (
+        "Das Personal ist informiert. Bitte nutzen Sie eine andere Kasse.",
+        "Staff have been told. Please use another lane.",
+    ),
+    "wait_staff": (
+        "Bitte warten Sie – das Personal kommt gleich.",
+        "Please wait – a member of staff is on the way.",
+    ),
+    "staff_only": ("Nur für Personal", "Staff only"),
+    "attendant_id": ("Personalnummer", "Staff number"),
+    "pin": ("PIN", "PIN"),
+    "login": ("Anmelden", "Log in"),
+    "logout": ("Abmelden", "Log out"),
+    "logged_in_as": ("Personal: {name}", "Staff: {name}"),
+    "approve": ("Freigeben", "Approve"),
+    "reject": ("Ablehnen", "Reject"),
+    "not_allowed": ("Keine Berechtigung", "Not permitted"),
+    "typed": ("Eingabe: {code}", "Input: {code}"),
+    "vat_label": ("{letter} {percent} %", "{letter} {percent} %"),
+    "per_kg": ("{price}/kg", "{price}/kg"),
+    "discount": ("Rabatt", "Discount"),
+    "error_generic": (
+        "Das hat nicht geklappt. Bitte wenden Sie sich an das Personal.",
+        "That did not work. Please ask a member of staff.",
+    ),
+    "pay_prompt": (
+        "Bitte Karte vorhalten, einstecken oder Smartphone auflegen.",
+        "Please tap or insert your card, or hold your phone to the reader.",
+    ),
+    "receipt_no": ("Beleg {number}", "Receipt {number}"),
+    "method_card": ("Karte", "Card"),
+    "device_faults": ("Gestört: {devices}", "Not working: {devices}"),
+    # Interventions (titles come from kiosk.domain.interventions): what the shopper should do,
+    # what the attendant needs to know, what is blocked.
+    "iv_quantity_evidence": (
+        "{name}: {quantity} Stück (erlaubt: {limit})",
+        "{name}: {quantity} pieces (limit {limit})",
+    ),
+    "iv_age_check_detail": (
+        "Bitte warten Sie auf das Personal.",
+        "Please wait for a member of staff.",
+    ),
+    "iv_void_approval_detail": (
+        "Das Personal bestätigt das Entfernen.",
+        "A member of staff will confirm the removal.",
+    ),
+    "iv_quantity_limit_detail": (
+        "Diese Menge muss das Personal freigeben.",
+        "A member of staff must approve this quantity.",
+    ),
+    "iv_help_detail": (
+        "Das Personal kommt gleich zu Ihnen.",
+        "A member of staff is on the way.",
+    ),
+    "iv_device_fault_detail": (
+        "Ein Gerät der Kasse antwortet nicht.",
+        "A device of this lane does not respond.",
+    ),
+    "iv_unexpected_item_detail": (
+        "Bitte legen Sie nur gescannte Artikel in den Ablagebereich.",
+        "Please only place scanned items in the bagging area.",
+    ),
+    "iv_item_removed_detail": (
+        "Bitte legen Sie den Artikel zurück in den Ablagebereich.",
+        "Please put the item back in the bagging area.",
+    ),
+    "iv_weight_not_placed_detail": (
+        "Bitte legen Sie den Artikel in den Ablagebereich.",
+        "Please place the item in the bagging area.",
+    ),
+    "iv_weight_mismatch_detail": (
+        "Das Gewicht passt nicht zum Artikel. Bitte warten Sie auf das Personal.",
+        "The weight does not match the item. Please wait for a member of staff.",
+    ),
+    "iv_payment_failed_detail": (
+        "Die Zahlung wurde nicht ausgeführt. Bitte warten Sie auf das Personal.",
+        "The payment did not go through. Please wait for a member of staff.",
+    ),
+    "blocks_scan": ("Scannen", "scanning"),
+    "blocks_pay": ("Bezahlen", "payment"),
+    "blocks_prefix": ("Gesperrt: {what}", "Paused: {what}"),
+}
+
+LANGS = ("de", "en")
+
+
+def t(key: str, lang: str = "de", **values: object) -> str:
+    """The text for `key` in `lang` ("de" or "en"; anything else gets German), with `values`
+    filled into its `{name}` fields.
+    """
+    german, english = _TEXTS[key]
+    text = english if lang == "en" else german
+    return text.format(**values) if values else text
+
+
+def both(key: str) -> tuple[str, str]:
+    """The German and the English text for `key`, unfilled."""
+    return _TEXTS[key]
+
+
+def has(key: str) -> bool:
+    """Whether `key` is in the table (for texts looked up by a domain value, e.g. a reason)."""
+    return key in _TEXTS
+
+
+def keys() -> tuple[str, ...]:
+    """All keys, for the test that every text exists in both languages."""
+    return tuple(_TEXTS)

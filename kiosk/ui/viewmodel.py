@@ -1,0 +1,160 @@
+"""What the kiosk window shows, as plain frozen values (no Kivy here).
+
+`present()` builds a `LaneView` from the checkout; the Kivy screens only copy its texts into
+widgets. Every amount arrives already formatted in the view's language, so a screen never
+formats money, weights or dates itself. A test (or a console) can build views by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ScreenName = Literal[
+    "closed", "attract", "basket", "weighing", "paying", "thanks", "out_of_service"
+]
+SCREENS: tuple[ScreenName, ...] = (
+    "closed", "attract", "basket", "weighing", "paying", "thanks", "out_of_service"
+)
+MessageLevel = Literal["info", "warning", "error"]
+LANGS = ("de", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """One basket line as shown.
+
+    `qty_text` is "2 x 1,29 €" or "0,456 kg x 2,99 €/kg" ("" for a single piece);
+    `unit_price_text` the price per piece or per kg; `amount_text` the line's gross amount.
+    `is_deposit` lines are drawn indented under their article; `voided` lines greyed and struck.
+    `can_change_quantity` offers the shopper the - / + buttons (piece lines only).
+    """
+
+    line_id: int
+    name: str
+    qty_text: str
+    unit_price_text: str
+    amount_text: str
+    is_deposit: bool = False
+    voided: bool = False
+    age_limit: int | None = None
+    quantity: int = 1
+    can_change_quantity: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VatRowView:
+    """One VAT rate's row: `label` "A 19 %", then net, VAT and gross amounts as text."""
+
+    label: str
+    net_text: str
+    vat_text: str
+    gross_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountRowView:
+    """A promotion applied to the basket: `label` as on the receipt, `amount_text` negative."""
+
+    label: str
+    amount_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    """A banner for the shopper: `level` picks the colour (info blue, warning amber, error red)."""
+
+    level: MessageLevel
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class InterventionView:
+    """An open intervention: `title` ("Alterskontrolle"), `detail` (what the shopper should do),
+    `blocks_text` (what is paused, e.g. "Bezahlen gesperrt"), `can_clear` (the logged-in
+    attendant may approve or reject it).
+    """
+
+    intervention_id: str
+    title: str
+    detail: str
+    blocks_text: str = ""
+    can_clear: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WeighingView:
+    """Loose produce waiting for its weight.
+
+    `price_per_kg_cents` lets the screen preview the price of the grams being typed (the checkout
+    prices the committed weight itself); `weight_text`/`amount_text` show a weight already read.
+    """
+
+    plu: str
+    product_name: str
+    price_per_kg_text: str
+    price_per_kg_cents: int
+    weight_text: str = ""
+    amount_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProduceView:
+    """A tile on the "Obst & Gemüse" picker: its PLU, name and price per kilogram (text)."""
+
+    plu: str
+    name: str
+    price_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PayingView:
+    """The payment in progress: `status_text` ("Bitte Karte vorhalten ..."), `amount_text`,
+    `approved` once the terminal said yes, `can_cancel` while no card has been read yet.
+    """
+
+    status_text: str
+    amount_text: str
+    approved: bool = False
+    can_cancel: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LaneView:
+    """Everything the kiosk window shows at one moment.
+
+    `total_text` is the amount to pay (after promotions, including deposit); `item_count` counts
+    articles (pieces; a weighed line counts once; deposit lines not at all). `deposit_text` is the
+    deposit contained in the total, or "" when there is none. `attendant` is the name of the
+    logged-in attendant, None when no one is logged in. `notice_text` is the detail on the closed
+    and out-of-service screens; `thanks_text` and `receipt_text` fill the thanks screen.
+    """
+
+    screen: ScreenName
+    lang: str = "de"
+    store_name: str = ""
+    lane_name: str = ""
+    lines: tuple[LineView, ...] = ()
+    total_text: str = ""
+    item_count: int = 0
+    vat_rows: tuple[VatRowView, ...] = ()
+    discount_rows: tuple[DiscountRowView, ...] = ()
+    deposit_text: str = ""
+    message: MessageView | None = None
+    interventions: tuple[InterventionView, ...] = ()
+    attendant: str | None = None
+    can_pay: bool = False
+    weighing: WeighingView | None = None
+    produce: tuple[ProduceView, ...] = ()
+    paying: PayingView | None = None
+    notice_text: str = ""
+    thanks_text: str = ""
+    receipt_text: str = ""
+
+    def __post_init__(self) -> None:
+        if self.screen not in SCREENS:
+            raise ValueError(
+                f"screen {self.screen!r} is not a kiosk screen; use one of {', '.join(SCREENS)}"
+            )
+        if self.lang not in LANGS:
+            raise ValueError(f"language {self.lang!r} is not offered; use one of {LANGS}")

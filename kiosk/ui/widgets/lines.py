@@ -1,0 +1,95 @@
+"""The basket's line list (rules in lines.kv): one row per line, deposit rows indented.
+
+The list is rebuilt from the view only when the lines changed; after a line is added it
+scrolls to the newest line, which is the one the shopper is looking for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.scrollview import ScrollView
+
+from kiosk.ui.intents import ChangeQuantity, Intent, RequestVoid
+from kiosk.ui.strings import t
+from kiosk.ui.viewmodel import LineView
+
+Emit = Callable[[Intent], None]
+
+
+class LineRow(BoxLayout):
+    """One line. `editable` rows get - / + and Remove buttons (the basket, not the receipt)."""
+
+    line_id = NumericProperty(0)
+    name = StringProperty("")
+    detail = StringProperty("")
+    amount = StringProperty("")
+    age_text = StringProperty("")
+    quantity = NumericProperty(1)
+    is_deposit = BooleanProperty(False)
+    voided = BooleanProperty(False)
+    can_change_quantity = BooleanProperty(False)
+    can_remove = BooleanProperty(False)
+    emit = ObjectProperty(None, allownone=True)
+
+    def change_quantity(self, delta: int) -> None:
+        quantity = int(self.quantity) + delta
+        if self.emit is not None and quantity >= 1:
+            self.emit(ChangeQuantity(int(self.line_id), quantity))
+
+    def remove(self) -> None:
+        if self.emit is not None:
+            self.emit(RequestVoid(int(self.line_id)))
+
+
+def row_for(line: LineView, lang: str, emit: Emit | None) -> LineRow:
+    """A row widget for `line`; `emit` None makes it read-only (receipt)."""
+    editable = emit is not None and not line.voided
+    detail = t("voided", lang) if line.voided else line.qty_text
+    return LineRow(
+        line_id=line.line_id,
+        name=line.name,
+        detail=detail,
+        amount=line.amount_text,
+        age_text=t("age_badge", lang, n=line.age_limit) if line.age_limit else "",
+        quantity=line.quantity,
+        is_deposit=line.is_deposit,
+        voided=line.voided,
+        can_change_quantity=editable and line.can_change_quantity,
+        can_remove=editable and not line.is_deposit,
+        emit=emit,
+    )
+
+
+class LineList(ScrollView):
+    """A scrolling column of LineRows; `show()` replaces them when the lines changed."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._shown: tuple[tuple[LineView, ...], str, bool] | None = None
+
+    def show(self, lines: tuple[LineView, ...], lang: str, emit: Emit | None) -> None:
+        """Display `lines` in `lang`; rows get buttons when `emit` is given."""
+        key = (lines, lang, emit is not None)
+        if key == self._shown:
+            return
+        grew = self._shown is None or len(lines) > len(self._shown[0])
+        self._shown = key
+        column = self.ids.column
+        column.clear_widgets()
+        for line in lines:
+            column.add_widget(row_for(line, lang, emit))
+        if grew:
+            # After layout: the newest line (at the bottom) in view once the list overflows.
+            Clock.schedule_once(lambda _dt: self._scroll_to_end(), 0)
+
+    def _scroll_to_end(self) -> None:
+        column = self.ids.column
+        self.scroll_y = 0 if column.height > self.height else 1
+
+    def rows(self) -> list[LineRow]:
+        """The row widgets, top to bottom (for tests and the attendant's void)."""
+        return list(reversed(self.ids.column.children))

@@ -1,0 +1,156 @@
+"""The intervention overlay (rules in overlay.kv): what the lane is waiting for, in yellow.
+
+Before an attendant logs in it shows each open intervention and a PIN pad marked "staff only";
+after login each intervention gets Approve and Reject. It covers the screen below the header and
+swallows touches, so a shopper cannot pay around an age check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kivy.properties import BooleanProperty, ObjectProperty, OptionProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.floatlayout import FloatLayout
+
+from kiosk.ui.intents import Approve, AttendantLogout, AttendantPin, Intent, Reject
+from kiosk.ui.viewmodel import InterventionView, LaneView, MessageView
+
+Emit = Callable[[Intent], None]
+
+
+class InterventionItem(BoxLayout):
+    """One open intervention; the buttons show only to a logged-in attendant."""
+
+    intervention_id = StringProperty("")
+    title = StringProperty("")
+    detail = StringProperty("")
+    blocks_text = StringProperty("")
+    logged_in = BooleanProperty(False)
+    can_clear = BooleanProperty(False)
+    emit = ObjectProperty(None, allownone=True)
+
+    def approve(self) -> None:
+        self.emit(Approve(self.intervention_id))
+
+    def reject(self) -> None:
+        self.emit(Reject(self.intervention_id))
+
+
+class PinPad(BoxLayout):
+    """Staff number and PIN on one keypad. OK on the number moves to the PIN; OK on the PIN
+    emits AttendantPin and forgets both (a PIN never stays on screen).
+    """
+
+    field = OptionProperty("id", options=["id", "pin"])
+    attendant_id = StringProperty("")
+    pin = StringProperty("")
+    emit = ObjectProperty(None, allownone=True)
+
+    def on_kv_post(self, base_widget: object) -> None:
+        self.ids.pad.bind(value=self._typed)
+
+    def _typed(self, _pad: object, value: str) -> None:
+        if self.field == "id":
+            self.attendant_id = value
+        else:
+            self.pin = value
+
+    def choose(self, field: str) -> None:
+        """Make the pad edit `field` ("id" or "pin")."""
+        self.field = field
+        self.ids.pad.value = self.attendant_id if field == "id" else self.pin
+
+    def ok(self) -> None:
+        if self.field == "id" or not self.pin:
+            if self.attendant_id:
+                self.choose("pin")
+            return
+        if not self.attendant_id:
+            self.choose("id")
+            return
+        intent = AttendantPin(self.attendant_id, self.pin)
+        self.reset()
+        if self.emit is not None:
+            self.emit(intent)
+
+    def reset(self) -> None:
+        self.attendant_id = ""
+        self.pin = ""
+        self.choose("id")
+
+
+class AttendantPanel(BoxLayout):
+    """Who is logged in, and the Log out button."""
+
+    name = StringProperty("")
+    emit = ObjectProperty(None, allownone=True)
+
+    def logout(self) -> None:
+        self.emit(AttendantLogout())
+
+
+class InterventionOverlay(FloatLayout):
+    """Shows `view.interventions`; `emit` receives the attendant's intents."""
+
+    message_text = StringProperty("")
+    message_level = StringProperty("error")
+    logged_in = BooleanProperty(False)
+
+    def __init__(self, emit: Emit, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.emit = emit
+        self.pin_pad = PinPad(emit=emit)
+        self.attendant_panel = AttendantPanel(emit=emit)
+        self._shown: tuple[tuple[InterventionView, ...], str | None, str] | None = None
+
+    def show(self, view: LaneView) -> None:
+        """Fill the overlay from `view` (it is shown only while interventions are open)."""
+        self._show_message(view.message)
+        key = (view.interventions, view.attendant, view.lang)
+        if key == self._shown:
+            return
+        self._shown = key
+        self.logged_in = view.attendant is not None
+        items = self.ids.item_list
+        items.clear_widgets()
+        for iv in view.interventions:
+            items.add_widget(
+                InterventionItem(
+                    intervention_id=iv.intervention_id,
+                    title=iv.title,
+                    detail=iv.detail,
+                    blocks_text=iv.blocks_text,
+                    logged_in=self.logged_in,
+                    can_clear=iv.can_clear,
+                    emit=self.emit,
+                )
+            )
+        side = self.ids.side
+        side.clear_widgets()
+        if view.attendant is None:
+            side.add_widget(self.pin_pad)
+        else:
+            self.pin_pad.reset()
+            self.attendant_panel.name = view.attendant
+            side.add_widget(self.attendant_panel)
+
+    def hide(self) -> None:
+        """Forget any half-typed PIN when the overlay goes away."""
+        self.pin_pad.reset()
+        self._shown = None
+
+    def _show_message(self, message: MessageView | None) -> None:
+        self.message_text = message.text if message else ""
+        self.message_level = message.level if message else "error"
+
+    # Children first (buttons), then swallow: nothing under the overlay may be pressed.
+    def on_touch_down(self, touch: Any) -> bool:
+        return bool(super().on_touch_down(touch)) or self.collide_point(*touch.pos)
+
+    def on_touch_move(self, touch: Any) -> bool:
+        return bool(super().on_touch_move(touch)) or self.collide_point(*touch.pos)
+
+    def on_touch_up(self, touch: Any) -> bool:
+        return bool(super().on_touch_up(touch)) or self.collide_point(*touch.pos)
