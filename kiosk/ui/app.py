@@ -11,7 +11,7 @@ stops the pings). Typing a code and Enter anywhere is a scan. Nothing here block
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -49,7 +49,8 @@ class Controller(Protocol):
 
 
 class KioskApp(App):
-    """The kiosk's Kivy app. `size` is the window size in pixels when not `fullscreen`.
+    """The kiosk's Kivy app. `size` is (width, height) of the window in pixels when not
+    `fullscreen`; anything else raises ValueError.
 
     `on_first_frame()` is called once, after the first frame was drawn (the composition root
     sends READY=1 from it); `on_tick()` every TICK_S seconds on the UI thread.
@@ -64,11 +65,16 @@ class KioskApp(App):
         controller: Controller,
         *,
         fullscreen: bool = False,
-        size: tuple[int, int] = theme.DESIGN_SIZE_PX,
+        size: Sequence[int] = theme.DESIGN_SIZE_PX,
         on_first_frame: Callable[[], None] | None = None,
         on_tick: Callable[[], None] | None = None,
         **kwargs: Any,
     ) -> None:
+        if len(size) != 2 or not all(isinstance(x, int) and x > 0 for x in size):
+            raise ValueError(
+                f"window size {tuple(size)!r} is not two positive pixel counts; "
+                "give width and height, e.g. (1280, 800)"
+            )
         # Before the window exists: Escape must never close a kiosk, and a right click must
         # not leave multitouch-emulation dots on the screen.
         Config.set("kivy", "exit_on_escape", "0")
@@ -82,7 +88,7 @@ class KioskApp(App):
         self.title = "Self-Checkout"
         self.controller = controller
         self.fullscreen = fullscreen
-        self.window_size = size
+        self.window_size = (size[0], size[1])
         self.on_first_frame = on_first_frame
         self.on_tick = on_tick
         self.scan = ScanBuffer()
