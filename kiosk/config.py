@@ -120,7 +120,8 @@ def load_config(path: Path | None, *, env: Mapping[str, str] | None = None) -> C
     Raises ConfigError starting with the file name.
     """
     if path is None:
-        config = config_from_dict({}, env=env)
+        # The demo lane opens itself so `make run` shows a lane ready to scan.
+        config = config_from_dict({"policy": {"open_on_start": True}}, env=env)
         return replace(config, attendants=DEMO_ATTENDANTS)
     try:
         with open(path, "rb") as f:
@@ -226,6 +227,7 @@ _POLICY_INTS = {  # key -> smallest allowed value
 def _policy(t: _Table) -> Policy:
     d = Policy()
     v = {key: t.whole(key, getattr(d, key), low) for key, low in _POLICY_INTS.items()}
+    open_on_start = t.flag("open_on_start", d.open_on_start)
     clearance = dict(d.clearance)
     ct = t.table("clearance")
     known = [r.value for r in Reason]
@@ -239,7 +241,8 @@ def _policy(t: _Table) -> Policy:
     return Policy(max_quantity_per_line=v["max_quantity_per_line"], max_lines=v["max_lines"],
                   clearance=clearance, pin_max_failures=v["pin_max_failures"],
                   pin_failure_window_s=v["pin_failure_window_s"],
-                  pin_lockout_s=v["pin_lockout_s"], idle_timeout_s=v["idle_timeout_s"])
+                  pin_lockout_s=v["pin_lockout_s"], idle_timeout_s=v["idle_timeout_s"],
+                  open_on_start=open_on_start)
 
 
 _ATTENDANT_KEYS = ("id", "name", "role", "pin_hash")
@@ -291,7 +294,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "store": ("id", "name", "language", "languages", "currency"),
     "lane": ("id", "fullscreen", "window_size"),
     "paths": ("data_dir", "journal", "catalog"),
-    "policy": (*_POLICY_INTS, "clearance"),
+    "policy": (*_POLICY_INTS, "open_on_start", "clearance"),
     "policy.clearance": tuple(r.value for r in Reason),
     "payment": ("kind", "approve"),
     "attendants": _ATTENDANT_KEYS,

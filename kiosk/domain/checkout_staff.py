@@ -104,7 +104,13 @@ def _check_session_is(co: Checkout, attendant_id: str, what: str) -> None:
 
 
 def decide_open(co: Checkout, cmd: Open, ctx: Context) -> list[Fact]:
-    _check_session_is(co, cmd.attendant_id, "open")
+    if cmd.attendant_id == SYSTEM:
+        if not co.policy.open_on_start:
+            raise _auth_error("the lane may open itself only when policy.open_on_start is set",
+                              "Bitte melden Sie sich an, um die Kasse zu öffnen.",
+                              "Please log in to open the lane.")
+    else:
+        _check_session_is(co, cmd.attendant_id, "open")
     draft = Draft(co, ctx)
     draft.add("lane_opened", attendant_id=cmd.attendant_id.strip())
     draft.end_session("lane_opened")

@@ -43,6 +43,9 @@ class Policy:
     `clearance`: which roles may clear each reason (a supervisor always may).
     `pin_max_failures` wrong PINs within `pin_failure_window_s` lock an attendant id for
     `pin_lockout_s` seconds.
+    `open_on_start`: the lane opens itself (journaled as opened by "system") whenever the kiosk
+    starts and finds it closed, for lanes that must come back by themselves after a power cut.
+    Off by default: normally an attendant opens a lane.
     """
 
     max_quantity_per_line: int = 20
@@ -52,6 +55,7 @@ class Policy:
     pin_failure_window_s: int = 600
     pin_lockout_s: int = 300
     idle_timeout_s: int = 120
+    open_on_start: bool = False
 
     def may_clear(self, role: Role, reason: Reason) -> bool:
         return role is Role.SUPERVISOR or role in self.clearance.get(reason, frozenset())
