@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +21,7 @@ from kiosk.config import Config, load_config
 from kiosk.domain import commands as cmd
 from kiosk.domain.catalog import Catalog, MemoryCatalog
 from kiosk.domain.checkout import Checkout, Context, FlowState
+from kiosk.domain.interventions import SYSTEM
 from kiosk.domain.lookup import explain
 from kiosk.errors import CatalogError, KioskError, ShopperFacingError
 from kiosk.journal.catalog import CatalogStore
@@ -109,6 +110,8 @@ class LaneController:
         self.clock = clock
         self.lang = config.store.language
         self.message: MessageView | None = None
+        self.staff_panel = False
+        self.produce = catalog.with_plu() if isinstance(catalog, CatalogStore) else []
         self._timers = _Timers()
 
     @property
@@ -122,6 +125,8 @@ class LaneController:
             message=self.message,
             store_name=self.config.store.name,
             lane_name=self.config.lane.id,
+            produce=self.produce,
+            staff_panel=self.staff_panel,
         )
 
     def send(self, intent: Any) -> LaneView:
@@ -130,10 +135,22 @@ class LaneController:
             self.lang = langs[(langs.index(self.lang) + 1) % len(langs)] if self.lang in langs \
                 else langs[0]
             return self.view()
+        if isinstance(intent, ui.StaffPanel):
+            self.staff_panel = intent.open
+            self.message = None
+            return self.view()
         command = self._command_for(intent)
         if command is not None:
+            had_session = self.checkout.session is not None
             self._execute(command)
+            if had_session and self.checkout.session is None:
+                self.staff_panel = False  # the attendant is done: back to the shopper's screen
         return self.view()
+
+    def open_on_start(self) -> None:
+        """Open a closed lane when the store's policy says so (journaled as opened by system)."""
+        if self.checkout.state is FlowState.CLOSED and self.config.policy.open_on_start:
+            self._execute(cmd.Open(attendant_id=SYSTEM))
 
     def tick(self) -> LaneView | None:
         """Advance time-driven steps (simulated terminal, timeouts); a new view if any."""
@@ -169,6 +186,9 @@ class LaneController:
         else:
             self.message = None
 
+    def _attendant_id(self) -> str:
+        return str(self.checkout.session["attendant_id"]) if self.checkout.session else ""
+
     def _command_for(self, intent: Any) -> Any:  # noqa: C901 - a flat mapping table
         match intent:
             case ui.Start():
@@ -197,6 +217,10 @@ class LaneController:
                 return cmd.Weigh(weight_g=weight_g, stable=True)
             case ui.Finish():
                 return cmd.Finish()
+            case ui.OpenLane():
+                return cmd.Open(attendant_id=self._attendant_id())
+            case ui.CloseLane():
+                return cmd.Close(attendant_id=self._attendant_id())
             case ui.Cancel():
                 return cmd.Cancel()
         log.warning("ignoring unknown intent %r", intent)
@@ -213,40 +237,75 @@ def build_controller(config: Config) -> LaneController:
         attendants=config.attendants_by_id(),
         promotions=catalog.promotions(),
     )
-    return LaneController(config, durable, catalog)
+    controller = LaneController(config, durable, catalog)
+    controller.open_on_start()
+    return controller
+
+
+def make_window(
+    controller: LaneController,
+    *,
+    fullscreen: bool = False,
+    size: Sequence[int] = (1280, 800),
+    on_first_frame: Callable[[], None] | None = None,
+    on_tick: Callable[[], None] | None = None,
+) -> Any:
+    """The Kivy window over `controller`; its UI clock drives the controller's timers."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from kiosk.ui.app import KioskApp  # imports Kivy: only when a window is wanted
+
+    def tick() -> None:
+        controller.tick()
+        if on_tick is not None:
+            on_tick()
+
+    return KioskApp(controller, fullscreen=fullscreen, size=size,
+                    on_first_frame=on_first_frame, on_tick=tick)
 
 
 def run(config: Config, *, fullscreen: bool | None = None, size: tuple[int, int] | None = None,
         ) -> int:
-    """Start the lane window on an asyncio loop; returns the exit status."""
+    """Start the lane window on an asyncio loop; returns the exit status.
+
+    Under systemd (Type=notify) it sends READY=1 once the first screen is drawn and WATCHDOG=1
+    from the UI loop, so a frozen UI stops the pings and gets the kiosk restarted.
+    """
+    import asyncio
+    import signal
+
     from kiosk import sdnotify
 
     controller = build_controller(config)
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    from kiosk.ui.app import KioskApp  # imports Kivy: only when the window is wanted
-
     interval = sdnotify.watchdog_interval_s()
-    last_ping = [datetime.now(UTC)]
+    last_ping: list[datetime] = []  # empty until READY=1: pings follow readiness
 
     def on_first_frame() -> None:
         sdnotify.notify("READY=1\nSTATUS=Lane open, showing the first screen")
+        last_ping.append(datetime.now(UTC))
         log.info("first frame drawn; lane %s ready", config.lane.id)
 
-    def on_tick() -> None:
+    def watchdog() -> None:
         now = datetime.now(UTC)
-        if interval is not None and now - last_ping[0] >= timedelta(seconds=interval):
+        if interval is not None and last_ping and \
+                now - last_ping[0] >= timedelta(seconds=interval):
             sdnotify.notify("WATCHDOG=1")
             last_ping[0] = now
 
-    app = KioskApp(
+    app = make_window(
         controller,
         fullscreen=config.lane.fullscreen if fullscreen is None else fullscreen,
-        size=size or tuple(config.lane.window_size),
+        size=size or config.lane.window_size,
         on_first_frame=on_first_frame,
-        on_tick=on_tick,
+        on_tick=watchdog,
     )
-    import asyncio
 
-    asyncio.run(app.async_run(async_lib="asyncio"))
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, app.stop)
+        await app.async_run(async_lib="asyncio")
+
+    asyncio.run(main())
     sdnotify.notify("STOPPING=1")
+    log.info("lane %s stopped", config.lane.id)
     return 0

@@ -90,6 +90,11 @@ class CatalogStore:
     def __len__(self) -> int:
         return int(self.db.conn.execute("SELECT COUNT(*) FROM products").fetchone()[0])
 
+    def with_plu(self, limit: int = 500) -> list[Product]:
+        """Products a shopper picks by PLU (loose produce, bakery), at most `limit`, by PLU."""
+        sql = f"{_SELECT} WHERE plu IS NOT NULL ORDER BY CAST(plu AS INTEGER), plu LIMIT ?"
+        return [_product(row) for row in self.db.conn.execute(sql, (limit,))]
+
     def is_empty(self) -> bool:
         return self.db.conn.execute("SELECT 1 FROM products LIMIT 1").fetchone() is None
 

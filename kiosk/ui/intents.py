@@ -106,8 +106,27 @@ class Cancel:
     """Back out of the current step (weighing, paying)."""
 
 
+
+
+@dataclass(frozen=True, slots=True)
+class StaffPanel:
+    """Show (`open`) or hide the staff panel: the PIN pad, then the lane's actions."""
+
+    open: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class OpenLane:
+    """The logged-in attendant opens the lane."""
+
+
+@dataclass(frozen=True, slots=True)
+class CloseLane:
+    """The logged-in attendant closes the lane."""
+
+
 Intent = (
     Start | CodeEntered | Pay | Help | ToggleLanguage | RequestVoid | ChangeQuantity
     | AttendantPin | AttendantLogout | Approve | Reject | SelectItem | WeightEntered
-    | Finish | Cancel
+    | Finish | Cancel | StaffPanel | OpenLane | CloseLane
 )

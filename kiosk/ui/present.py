@@ -53,6 +53,7 @@ def present(
     lane_name: str,
     produce: Sequence[Product] = (),
     tz: tzinfo | None = None,
+    staff_panel: bool = False,
 ) -> LaneView:
     """The view of `checkout` in `lang` ("de" or "en").
 
@@ -75,11 +76,13 @@ def present(
     )
     who = checkout.attendant
     return LaneView(
+        staff_panel=staff_panel,
+        lane_actions=lane_actions(checkout) if who is not None else (),
         screen=SCREEN_FOR_STATE[state],
         lang=lang,
         store_name=store_name,
         lane_name=lane_name,
-        lines=tuple(line_view(line, lang) for line in lines),
+        lines=tuple(line_view(line, lang, attendant=who is not None) for line in lines),
         total_text=format_eur(totals.total_cents, lang),
         item_count=totals.item_count,
         vat_rows=vat_rows(totals, lang),
@@ -107,8 +110,9 @@ def kg_text(weight_g: int, lang: str) -> str:
     return f"{whole}{',' if lang == 'de' else '.'}{grams:03d}"
 
 
-def line_view(line: Line, lang: str) -> LineView:
-    """One basket line; the amount is the list amount, so a voided line shows what it was."""
+def line_view(line: Line, lang: str, *, attendant: bool = False) -> LineView:
+    """One basket line; the amount is the list amount, so a voided line shows what it was.
+    Fewer pieces count as a void, so only a logged-in `attendant` gets the - button."""
     unit = format_eur(line.unit_price_cents, lang)
     if line.weight_g is not None:
         unit_text = t("per_kg", lang, price=unit)
@@ -119,6 +123,8 @@ def line_view(line: Line, lang: str) -> LineView:
     else:
         unit_text = unit
         qty_text = f"{line.quantity} x {unit}" if line.quantity > 1 else ""
+    changeable = (not line.voided and not line.is_deposit and line.weight_g is None
+                  and line.price_override_cents is None)
     return LineView(
         line_id=line.line_id,
         name=line.name(lang),
@@ -129,11 +135,21 @@ def line_view(line: Line, lang: str) -> LineView:
         voided=line.voided,
         age_limit=line.age_limit,
         quantity=line.quantity,
-        can_change_quantity=(
-            not line.voided and not line.is_deposit and line.weight_g is None
-            and line.price_override_cents is None
-        ),
+        can_change_quantity=changeable,
+        can_decrease=changeable and attendant,
     )
+
+
+def lane_actions(checkout: Checkout) -> tuple[str, ...]:
+    """What a logged-in attendant may do to the lane in its current state."""
+    state = checkout.state
+    if state is FlowState.CLOSED:
+        return ("open_lane",)
+    if state in (FlowState.IDLE, FlowState.OUT_OF_SERVICE):
+        return ("close_lane",)
+    if state in (FlowState.SCANNING, FlowState.WEIGHING) and not checkout.paid_cents():
+        return ("cancel_basket",)
+    return ()
 
 
 def vat_rows(totals: Totals, lang: str) -> tuple[VatRowView, ...]:

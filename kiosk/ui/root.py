@@ -2,7 +2,8 @@
 
 `KioskRoot.show(view)` is the one place a LaneView meets the widget tree: it fills the header,
 switches to the view's screen, lets that screen copy its texts, and lays the intervention
-overlay over everything but the header while interventions are open.
+overlay over everything but the header while interventions are open, an attendant is logged in,
+or the staff panel was asked for.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from kivy.properties import StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition
 
-from kiosk.ui.intents import AttendantLogout, Intent, ToggleLanguage
+from kiosk.ui.intents import AttendantLogout, Intent, StaffPanel, ToggleLanguage
 from kiosk.ui.screens.attract import AttractScreen
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.basket import BasketScreen
@@ -69,7 +70,8 @@ class KioskRoot(FloatLayout):
         screen.show(view)
         sm.current = view.screen
         layer = self.ids.layer
-        if view.interventions:
+        staffed = bool(view.interventions or view.staff_panel or view.attendant)
+        if staffed:
             self.overlay.show(view)
             if self.overlay.parent is None:
                 layer.add_widget(self.overlay)
@@ -77,7 +79,7 @@ class KioskRoot(FloatLayout):
             layer.remove_widget(self.overlay)
             self.overlay.hide()
         # Under the overlay the banner would be hidden; the overlay shows the message itself.
-        message = view.message if not view.interventions else None
+        message = view.message if not staffed else None
         self.message_text = message.text if message else ""
         self.message_level = message.level if message else "info"
 
@@ -97,3 +99,6 @@ class KioskRoot(FloatLayout):
 
     def logout(self) -> None:
         self.emit(AttendantLogout())
+
+    def open_staff_panel(self) -> None:
+        self.emit(StaffPanel(open=True))

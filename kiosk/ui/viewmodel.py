@@ -27,7 +27,8 @@ class LineView:
     `qty_text` is "2 x 1,29 €" or "0,456 kg x 2,99 €/kg" ("" for a single piece);
     `unit_price_text` the price per piece or per kg; `amount_text` the line's gross amount.
     `is_deposit` lines are drawn indented under their article; `voided` lines greyed and struck.
-    `can_change_quantity` offers the shopper the - / + buttons (piece lines only).
+    `can_change_quantity` offers the + button (piece lines only); `can_decrease` also the -
+    button, which only a logged-in attendant may use (fewer pieces count as a void).
     """
 
     line_id: int
@@ -40,6 +41,7 @@ class LineView:
     age_limit: int | None = None
     quantity: int = 1
     can_change_quantity: bool = False
+    can_decrease: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,9 @@ class LaneView:
     deposit contained in the total, or "" when there is none. `attendant` is the name of the
     logged-in attendant, None when no one is logged in. `notice_text` is the detail on the closed
     and out-of-service screens; `thanks_text` and `receipt_text` fill the thanks screen.
+    `staff_panel` shows the staff overlay (PIN pad, then lane actions) although no intervention is
+    open; `lane_actions` are what the logged-in attendant may do to the lane now, as keys:
+    "open_lane", "close_lane", "cancel_basket".
     """
 
     screen: ScreenName
@@ -150,6 +155,8 @@ class LaneView:
     notice_text: str = ""
     thanks_text: str = ""
     receipt_text: str = ""
+    staff_panel: bool = False
+    lane_actions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.screen not in SCREENS:

@@ -148,7 +148,19 @@ class KioskWindow:
     def wait(self, seconds: float) -> None:
         self.call("wait", seconds=seconds)
 
+    def kill(self) -> None:
+        """Pull the plug: SIGKILL, as a power cut or a watchdog kill would end the kiosk."""
+        self.proc.kill()
+        self.proc.wait()
+        self._reader.join(timeout=5)
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
+        self._log.close()
+
     def close(self) -> None:
+        if self.proc.poll() is not None:
+            return
         if self.proc.stdin is not None:
             self.proc.stdin.close()  # the child stops its app when stdin ends
         try:
@@ -174,9 +186,13 @@ def _child_env(kivy_home: Path) -> dict[str, str]:
     return env
 
 
-def _start(tmp: Path) -> KioskWindow:
+def start_window(tmp: Path, config: Path | None = None) -> KioskWindow:
+    """A kiosk window process: over a scripted controller, or over the real lane of `config`."""
     SCREENSHOTS.mkdir(exist_ok=True)
+    tmp.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, str(HERE / "harness.py"), str(SCREENSHOTS)]
+    if config is not None:
+        argv.append(str(config))
     try:
         return KioskWindow(argv, _child_env(tmp / "kivy"), tmp / "window.log")
     except AssertionError as offscreen_failed:
@@ -192,7 +208,7 @@ def _start(tmp: Path) -> KioskWindow:
 
 @pytest.fixture(scope="module")
 def kiosk_window(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KioskWindow]:
-    window = _start(tmp_path_factory.mktemp("kiosk-window"))
+    window = start_window(tmp_path_factory.mktemp("kiosk-window"))
     yield window
     window.close()
 

@@ -117,16 +117,30 @@ def _broken_words(label: Label) -> list[str]:
 
 
 class Harness:
-    def __init__(self) -> None:
+    """The window over a scripted controller, or with `config` over the real lane: the real
+    LaneController, journal and checkout built by kiosk.app from that config file."""
+
+    def __init__(self, config: str | None = None) -> None:
         self.first_frames = 0
         self.ticks = 0
-        self.controller = ScriptedController(LaneView(screen="closed"))
-        self.app = KioskApp(
-            self.controller,
-            size=(1280, 800),
-            on_first_frame=self._first_frame,
-            on_tick=self._tick,
-        )
+        if config is None:
+            self.controller: Any = ScriptedController(LaneView(screen="closed"))
+            self.app = KioskApp(
+                self.controller,
+                size=(1280, 800),
+                on_first_frame=self._first_frame,
+                on_tick=self._tick,
+            )
+        else:
+            from kiosk.app import build_controller, load, make_window
+
+            self.controller = build_controller(load(Path(config)))
+            self.app = make_window(
+                self.controller,
+                size=(1280, 800),
+                on_first_frame=self._first_frame,
+                on_tick=self._tick,
+            )
 
     def _first_frame(self) -> None:
         self.first_frames += 1
@@ -324,4 +338,4 @@ class Harness:
 _LATER = object()
 
 if __name__ == "__main__":
-    Harness().app.run()
+    Harness(sys.argv[2] if len(sys.argv) > 2 else None).app.run()

@@ -89,10 +89,19 @@ def test_a_refused_scan_shows_the_shopper_text_until_the_next_intent(window: Kio
 def test_quantity_buttons_and_remove_send_the_line_they_belong_to(window: KioskWindow) -> None:
     window.show(views.BASKET)
     window.tap(key="more", index=0)  # Vollmilch, 2 pieces
-    window.tap(key="less", index=0)
     window.tap(key="remove", index=2)  # Äpfel (the deposit line has none)
+    assert window.sent() == [ChangeQuantity(1, 3), RequestVoid(4)]
+
+
+def test_a_shopper_gets_no_minus_button_because_fewer_pieces_count_as_a_void(
+    window: KioskWindow,
+) -> None:
+    window.show(views.BASKET)
+    assert "less" not in window.buttons()
+    window.show(views.with_decrease(views.BASKET))  # what an attendant's view offers
+    window.tap(key="less", index=0)
     window.tap(key="less", index=1)  # Mineralwasser has 1 piece: "-" is disabled
-    assert window.sent() == [ChangeQuantity(1, 3), ChangeQuantity(1, 1), RequestVoid(4)]
+    assert window.sent() == [ChangeQuantity(1, 1)]
 
 
 def test_the_language_button_asks_and_the_answer_is_drawn_in_english(

@@ -177,3 +177,19 @@ def test_a_lost_device_puts_an_idle_lane_out_of_service_naming_it(lane: Lane) ->
 def test_the_controllers_message_is_passed_through(lane: Lane) -> None:
     message = MessageView("error", "Artikel nicht gefunden.")
     assert lane.view(message=message).message == message
+
+
+def test_only_an_attendant_is_offered_fewer_pieces_and_the_lane_actions(lane: Lane) -> None:
+    lane.do(c.Scan(MILK))
+    shopper = lane.view()
+    assert shopper.lines[0].can_change_quantity and not shopper.lines[0].can_decrease
+    assert shopper.lane_actions == ()
+    lane.do(c.AttendantLogin("1001", "1234"))
+    attendant = lane.view()
+    assert attendant.lines[0].can_decrease
+    assert attendant.lane_actions == ("cancel_basket",)
+
+
+def test_the_staff_panel_flag_reaches_the_view(lane: Lane) -> None:
+    assert lane.view(staff_panel=True).staff_panel
+    assert not lane.view().staff_panel

@@ -114,3 +114,9 @@ OUT_OF_SERVICE = LaneView(
 
 def english(view: LaneView) -> LaneView:
     return replace(view, lang="en")
+
+
+def with_decrease(view: LaneView) -> LaneView:
+    """`view` with the - button offered on every changeable line (as for an attendant)."""
+    lines = tuple(replace(x, can_decrease=x.can_change_quantity) for x in view.lines)
+    return replace(view, lines=lines)

@@ -32,6 +32,7 @@ class LineRow(BoxLayout):
     is_deposit = BooleanProperty(False)
     voided = BooleanProperty(False)
     can_change_quantity = BooleanProperty(False)
+    can_decrease = BooleanProperty(False)
     can_remove = BooleanProperty(False)
     emit = ObjectProperty(None, allownone=True)
 
@@ -59,6 +60,7 @@ def row_for(line: LineView, lang: str, emit: Emit | None) -> LineRow:
         is_deposit=line.is_deposit,
         voided=line.voided,
         can_change_quantity=editable and line.can_change_quantity,
+        can_decrease=editable and line.can_decrease,
         can_remove=editable and not line.is_deposit,
         emit=emit,
     )
@@ -70,6 +72,16 @@ class LineList(ScrollView):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[tuple[LineView, ...], str, bool] | None = None
+        # A list shorter than the view starts at the top, whenever layout settles (a basket
+        # restored at start-up is shown before the window has its final size).
+        self.bind(height=self._top_when_short)
+
+    def on_kv_post(self, base_widget: object) -> None:
+        self.ids.column.bind(height=self._top_when_short)
+
+    def _top_when_short(self, *_args: object) -> None:
+        if self.ids.column.height <= self.height:
+            self.scroll_y = 1
 
     def show(self, lines: tuple[LineView, ...], lang: str, emit: Emit | None) -> None:
         """Display `lines` in `lang`; rows get buttons when `emit` is given."""

@@ -14,7 +14,17 @@ from kivy.properties import BooleanProperty, ObjectProperty, OptionProperty, Str
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 
-from kiosk.ui.intents import Approve, AttendantLogout, AttendantPin, Intent, Reject
+from kiosk.ui.intents import (
+    Approve,
+    AttendantLogout,
+    AttendantPin,
+    Cancel,
+    CloseLane,
+    Intent,
+    OpenLane,
+    Reject,
+    StaffPanel,
+)
 from kiosk.ui.viewmodel import InterventionView, LaneView, MessageView
 
 Emit = Callable[[Intent], None]
@@ -44,6 +54,7 @@ class PinPad(BoxLayout):
     """
 
     field = OptionProperty("id", options=["id", "pin"])
+    can_close = BooleanProperty(False)  # staff panel opened by hand: offer to close it again
     attendant_id = StringProperty("")
     pin = StringProperty("")
     emit = ObjectProperty(None, allownone=True)
@@ -80,12 +91,39 @@ class PinPad(BoxLayout):
         self.pin = ""
         self.choose("id")
 
+    def close(self) -> None:
+        self.reset()
+        if self.emit is not None:
+            self.emit(StaffPanel(open=False))
+
+
+LANE_ACTION_INTENTS: dict[str, Callable[[], Intent]] = {
+    "open_lane": OpenLane,
+    "close_lane": CloseLane,
+    "cancel_basket": Cancel,
+}
+
 
 class AttendantPanel(BoxLayout):
-    """Who is logged in, and the Log out button."""
+    """Who is logged in, what they may do to the lane, and the Log out button."""
 
     name = StringProperty("")
     emit = ObjectProperty(None, allownone=True)
+
+    def show_actions(self, actions: tuple[str, ...], lang: str) -> None:
+        from kivy.app import App
+
+        from kiosk.ui.strings import t
+        from kiosk.ui.widgets.buttons import KButton  # kv rules are loaded by then
+
+        app = App.get_running_app()
+        box = self.ids.actions
+        box.clear_widgets()
+        for action in actions:
+            button = KButton(key=action, text=t(action, lang), size_hint_y=None,
+                             height=72 * app.scale, font_size=24 * app.font_scale)
+            button.bind(on_release=lambda _b, a=action: self.emit(LANE_ACTION_INTENTS[a]()))
+            box.add_widget(button)
 
     def logout(self) -> None:
         self.emit(AttendantLogout())
@@ -97,22 +135,25 @@ class InterventionOverlay(FloatLayout):
     message_text = StringProperty("")
     message_level = StringProperty("error")
     logged_in = BooleanProperty(False)
+    waiting = BooleanProperty(False)  # interventions are open (else: the staff panel alone)
 
     def __init__(self, emit: Emit, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.emit = emit
         self.pin_pad = PinPad(emit=emit)
         self.attendant_panel = AttendantPanel(emit=emit)
-        self._shown: tuple[tuple[InterventionView, ...], str | None, str] | None = None
+        self._shown: tuple[tuple[InterventionView, ...], str | None, str, tuple[str, ...]] | None \
+            = None
 
     def show(self, view: LaneView) -> None:
         """Fill the overlay from `view` (it is shown only while interventions are open)."""
         self._show_message(view.message)
-        key = (view.interventions, view.attendant, view.lang)
+        key = (view.interventions, view.attendant, view.lang, view.lane_actions)
         if key == self._shown:
             return
         self._shown = key
         self.logged_in = view.attendant is not None
+        self.waiting = bool(view.interventions)
         items = self.ids.item_list
         items.clear_widgets()
         for iv in view.interventions:
@@ -130,10 +171,12 @@ class InterventionOverlay(FloatLayout):
         side = self.ids.side
         side.clear_widgets()
         if view.attendant is None:
+            self.pin_pad.can_close = not view.interventions
             side.add_widget(self.pin_pad)
         else:
             self.pin_pad.reset()
             self.attendant_panel.name = view.attendant
+            self.attendant_panel.show_actions(view.lane_actions, view.lang)
             side.add_widget(self.attendant_panel)
 
     def hide(self) -> None:
