@@ -96,7 +96,12 @@ class SerialDevice(Device):
         detail = "port closed"
         while not stop.is_set():
             try:
-                data = port.read(READ_CHUNK)
+                # Block for the first byte only, then take what else is waiting: read(n) would
+                # wait out the whole timeout whenever fewer than n bytes come (a scan is ~17).
+                data = port.read(1)
+                waiting = port.in_waiting if data else 0
+                if waiting:
+                    data += port.read(min(waiting, READ_CHUNK))
             except (serial.SerialException, OSError, TypeError, AttributeError) as err:
                 # TypeError/AttributeError: pyserial's posix read after close() from another
                 # thread; treat as the port going away.
