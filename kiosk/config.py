@@ -221,6 +221,8 @@ def _resolve(text: str, base: Path) -> Path:
 _POLICY_INTS = {  # key -> smallest allowed value
     "max_quantity_per_line": 1, "max_lines": 1, "pin_max_failures": 1,
     "pin_failure_window_s": 1, "pin_lockout_s": 1, "idle_timeout_s": 10,
+    "bagging_timeout_s": 1, "bagging_tolerance_g": 0, "bagging_tolerance_pct": 0,
+    "bagging_noise_g": 0, "learned_min_samples": 1, "learned_k_sigma": 1, "skip_bagging_max": 0,
 }
 
 
@@ -228,6 +230,7 @@ def _policy(t: _Table) -> Policy:
     d = Policy()
     v = {key: t.whole(key, getattr(d, key), low) for key, low in _POLICY_INTS.items()}
     open_on_start = t.flag("open_on_start", d.open_on_start)
+    bagging = t.flag("bagging", d.bagging)
     clearance = dict(d.clearance)
     ct = t.table("clearance")
     known = [r.value for r in Reason]
@@ -238,11 +241,7 @@ def _policy(t: _Table) -> Policy:
         roles = ct.str_list(key, (), [r.value for r in Role], allow_empty=True)
         clearance[Reason(key)] = frozenset(Role(r) for r in roles)
     t.finish()
-    return Policy(max_quantity_per_line=v["max_quantity_per_line"], max_lines=v["max_lines"],
-                  clearance=clearance, pin_max_failures=v["pin_max_failures"],
-                  pin_failure_window_s=v["pin_failure_window_s"],
-                  pin_lockout_s=v["pin_lockout_s"], idle_timeout_s=v["idle_timeout_s"],
-                  open_on_start=open_on_start)
+    return Policy(clearance=clearance, open_on_start=open_on_start, bagging=bagging, **v)
 
 
 _ATTENDANT_KEYS = ("id", "name", "role", "pin_hash")
@@ -294,7 +293,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "store": ("id", "name", "language", "languages", "currency"),
     "lane": ("id", "fullscreen", "window_size"),
     "paths": ("data_dir", "journal", "catalog"),
-    "policy": (*_POLICY_INTS, "open_on_start", "clearance"),
+    "policy": (*_POLICY_INTS, "open_on_start", "bagging", "clearance"),
     "policy.clearance": tuple(r.value for r in Reason),
     "payment": ("kind", "approve"),
     "attendants": _ATTENDANT_KEYS,

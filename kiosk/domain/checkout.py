@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from kiosk.domain import checkout_bagging as bagging_rules
 from kiosk.domain import checkout_basket as basket_rules
 from kiosk.domain import checkout_sale as sale_rules
 from kiosk.domain import checkout_staff as staff_rules
@@ -43,8 +44,10 @@ from kiosk.domain.commands import Command
 from kiosk.domain.facts import Fact
 from kiosk.domain.flow import FlowState
 from kiosk.domain.interventions import Intervention
+from kiosk.domain.learned import LearnedWeight
 from kiosk.domain.policy import Policy, Reason
 from kiosk.domain.pricing import Coupon, Promotion, Totals, price_basket, promotion_from_dict
+from kiosk.domain.security import BaggingArea
 from kiosk.errors import JournalError
 
 __all__ = ["FACT_KINDS", "SNAPSHOT_VERSION", "Checkout", "Context", "FlowState",
@@ -55,12 +58,23 @@ SNAPSHOT_VERSION = 1
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What the shell hands to `decide`: the time (aware UTC), the catalog, and a source of
-    unique ids (uuid4 hex in production) for basket and sale ids."""
+    """What the shell hands to `decide`: the time (aware UTC), the catalog, a source of
+    unique ids (uuid4 hex in production) for basket and sale ids, and the learned item weights
+    (a lookup by sku or a mapping; None: nothing learned). The bagging facts carry the band
+    that was used, so replay never needs `weights`."""
 
     now: datetime
     catalog: Catalog
     new_id: Callable[[], str]
+    weights: Callable[[str], LearnedWeight | None] | Mapping[str, LearnedWeight] | None = None
+
+    def learned(self, sku: str) -> LearnedWeight | None:
+        """The learned weight of `sku`, if any."""
+        if self.weights is None:
+            return None
+        if isinstance(self.weights, Mapping):
+            return self.weights.get(sku)
+        return self.weights(sku)
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
@@ -97,6 +111,7 @@ class Checkout:
         self.intervention_seq = 0
         self.open_interventions: dict[str, Intervention] = {}
         self.last_sale: dict[str, Any] | None = None
+        self.bagging = BaggingArea()  # the baseline outlives baskets; expectations do not
         self._reset_basket()
 
     def _reset_basket(self) -> None:
@@ -111,6 +126,7 @@ class Checkout:
         self.last_declined: dict[str, Any] | None = None
         self.coupons: list[dict[str, Any]] = []
         self.cleared_interventions: list[Intervention] = []
+        self.bagging = self.bagging.new_basket()
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -215,6 +231,7 @@ class Checkout:
 
     def _line_voided(self, fact: Fact) -> None:
         self.basket.void(int(fact.data["line_id"]), str(fact.data["by"]))
+        self.bagging = self.bagging.dropped(int(fact.data["line_id"]))
 
     def _coupon_applied(self, fact: Fact) -> None:
         self.coupons.append(dict(fact.data["coupon"]))
@@ -297,6 +314,7 @@ class Checkout:
             "intervention_seq": self.intervention_seq,
             "open_interventions": [i.to_dict() for i in self.interventions],
             "last_sale": _copy(self.last_sale),
+            "bagging": self.bagging.to_dict(),
             "basket": {
                 "basket_id": self.basket_id,
                 "opened_at": self.opened_at,
@@ -337,6 +355,7 @@ class Checkout:
             found = Intervention.from_dict(d)
             co.open_interventions[found.intervention_id] = found
         co.last_sale = _copy(snap["last_sale"])
+        co.bagging = BaggingArea.from_dict(snap.get("bagging") or {})
         b = snap["basket"]
         co.basket_id = b["basket_id"]
         co.opened_at = b["opened_at"]
@@ -383,6 +402,7 @@ _APPLY: dict[str, Callable[[Checkout, Fact], None]] = {
     "pin_rejected": Checkout._pin_rejected,
     "device_lost": Checkout._device_lost,
     "device_back": Checkout._device_back,
+    **{kind: bagging_rules.apply_fact for kind in bagging_rules.FACT_KINDS},
 }
 
 FACT_KINDS = frozenset(_APPLY)
@@ -402,4 +422,5 @@ _DECIDERS: dict[type, Callable[[Any, Any, Context], list[Fact]]] = {
     **basket_rules.DECIDERS,
     **sale_rules.DECIDERS,
     **staff_rules.DECIDERS,
+    **bagging_rules.DECIDERS,
 }

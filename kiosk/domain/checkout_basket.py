@@ -17,10 +17,13 @@ Rules decided here:
 - Fewer pieces (`SetQuantity` down) is a partial void: only a logged-in attendant may do it, or
   the shopper while that line's quantity-limit check is open (correcting the entry withdraws it).
 - A void request raises a void approval; a logged-in attendant who may clear it voids at once.
+- With `policy.bagging`, every item line is followed by `bagging_expected`: the weight and band
+  the bagging area must see by the deadline (`kiosk.domain.security`, `checkout_bagging`).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from kiosk.domain import codes, lookup
@@ -47,6 +50,7 @@ from kiosk.domain.interventions import (
 )
 from kiosk.domain.policy import Reason
 from kiosk.domain.pricing import coupon_rejection, promotion_to_dict
+from kiosk.domain.security import expectation_for
 from kiosk.errors import CodeError, FlowError
 
 if TYPE_CHECKING:
@@ -183,6 +187,11 @@ def add_product(
                        price_override_cents=price_override_cents, code=code, deposit=deposit)
     draft.add("lines_added", lines=[line.to_dict() for line in lines])
     main = lines[0]
+    if co.policy.bagging:  # the band goes into the fact, so replay needs no catalog
+        deadline = iso(draft.ctx.now + timedelta(seconds=co.policy.bagging_timeout_s))
+        found = expectation_for(main, product, draft.ctx.learned(product.sku), co.policy,
+                                deadline)
+        draft.add("bagging_expected", expectation=found.to_dict())
     _check_age(co, draft, main)
     if main.quantity > co.policy.max_quantity_per_line:
         _raise_quantity_check(co, draft, main.line_id, main.quantity)
@@ -209,6 +218,10 @@ def _raise_quantity_check(co: Checkout, draft: Draft, line_id: int, quantity: in
                                          "limit": co.policy.max_quantity_per_line})
 
 
+_LINE_CHECKS = (Reason.VOID_APPROVAL, Reason.QUANTITY_LIMIT, Reason.WEIGHT_NOT_PLACED,
+                Reason.WEIGHT_MISMATCH)
+
+
 def withdraw_orphans(co: Checkout, draft: Draft, voided: set[int], by: str) -> None:
     """After voiding `voided` lines: withdraw the checks that no longer have a line to check."""
     active = [x for x in co.basket.active_lines() if x.line_id not in voided]
@@ -220,8 +233,7 @@ def withdraw_orphans(co: Checkout, draft: Draft, voided: set[int], by: str) -> N
         orphan = (
             (found.reason is Reason.AGE_CHECK
              and not any(x.age_limit == ev.get("age") for x in active))
-            or (found.reason in (Reason.VOID_APPROVAL, Reason.QUANTITY_LIMIT)
-                and ev.get("line_id") in voided)
+            or (found.reason in _LINE_CHECKS and ev.get("line_id") in voided)
         )
         if orphan:
             draft.clear(found, by, "withdrawn")

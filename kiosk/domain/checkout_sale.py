@@ -13,7 +13,9 @@ or raises a typed error.
   (`finishing`) until `Finish` or `Timeout`.
 - Cancel steps back from weighing or paying; on the basket it abandons it: with items only by a
   logged-in attendant, and never once a payment was approved.
-- Timeout: the receipt screen ends (`timeout_due` says when: after `FINISHING_TIMEOUT_S`);
+- Pay also waits until every scanned item is in the bagging area or skipped (`policy.bagging`).
+- Timeout: an item not placed in the bagging area by its deadline raises "weight not placed";
+  the receipt screen ends (`timeout_due` says when: after `FINISHING_TIMEOUT_S`);
   weighing stops after `policy.idle_timeout_s` without activity; an empty basket left that long
   is closed; a basket with items calls for help instead (it is never thrown away).
 """
@@ -24,6 +26,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from kiosk.domain.checkout_bagging import check_all_placed, placement_overdue, raise_not_placed
 from kiosk.domain.checkout_basket import (
     Draft,
     check_not_blocked,
@@ -48,6 +51,7 @@ def decide_pay(co: Checkout, cmd: Pay, ctx: Context) -> list[Fact]:
         raise refuse("the basket is empty; scan an item before paying",
                      "Ihr Warenkorb ist leer.", "Your basket is empty.")
     check_not_blocked(co, Block.PAY)
+    check_all_placed(co)
     method = cmd.method.strip()
     if not method:
         raise refuse("no payment method given; use e.g. 'card'",
@@ -140,6 +144,10 @@ def decide_cancel(co: Checkout, cmd: Cancel, ctx: Context) -> list[Fact]:
 
 def timeout_due(co: Checkout, now: datetime) -> bool:
     """True when a Timeout command would do something at `now`."""
+    return _idle_due(co, now) or bool(placement_overdue(co, now))
+
+
+def _idle_due(co: Checkout, now: datetime) -> bool:
     if co.state is FlowState.FINISHING:
         finished = (co.last_sale or {}).get("finished_at")
         return finished is None or _elapsed_s(str(finished), now) >= FINISHING_TIMEOUT_S
@@ -161,19 +169,27 @@ def decide_timeout(co: Checkout, cmd: Timeout, ctx: Context) -> list[Fact]:
     if co.state is FlowState.FINISHING:
         draft.add("finishing_done", cause="timeout")
         return draft.facts
-    if not timeout_due(co, ctx.now):
+    overdue = placement_overdue(co, ctx.now)
+    idle = _idle_due(co, ctx.now)
+    if not overdue and not idle:
         raise refuse(f"no timeout is due in state {co.state.value} (last activity "
                      f"{co.last_activity_at}, limit {co.policy.idle_timeout_s} s)",
                      "Das ist gerade nicht möglich.", "That is not possible right now.")
+    raise_not_placed(co, draft, overdue)
+    if idle:
+        _idle_timeout(co, draft)
+    return draft.facts
+
+
+def _idle_timeout(co: Checkout, draft: Draft) -> None:
     if co.state is FlowState.WEIGHING:
         draft.add("weighing_cancelled", cause="timeout")
     elif co.basket.is_empty and not co.payments:
         close_basket(co, draft, "cancelled", SYSTEM)
     else:
-        idle_s = int(_elapsed_s(co.last_activity_at or draft.at, ctx.now))
+        idle_s = int(_elapsed_s(co.last_activity_at or draft.at, draft.ctx.now))
         draft.raise_(Reason.HELP, {"cause": "idle_timeout", "idle_s": idle_s,
                                    "basket_id": co.basket_id})
-    return draft.facts
 
 
 def decide_finish(co: Checkout, cmd: Finish, ctx: Context) -> list[Fact]:

@@ -9,6 +9,8 @@ or raises a typed error. What approving or rejecting does, per reason:
 - void approval: approve voids the line (and its deposit line) in the attendant's name;
   reject keeps it.
 - quantity limit: approve keeps the quantity; reject sets the line back to the limit.
+- bagging area: see `checkout_bagging` (approve accepts the weight, or lets an item go
+  unbagged; rejecting "weight not placed" voids the line).
 - help, device fault and the reasons of later issues: approve or reject just clears them.
 
 A void or age rejection also withdraws checks that no longer have a line to check.
@@ -26,6 +28,7 @@ from kiosk.domain.attendants import (
     authenticate,
     is_valid_pin,
 )
+from kiosk.domain.checkout_bagging import CONSEQUENCES as BAGGING_CONSEQUENCES
 from kiosk.domain.checkout_basket import Draft, refuse, withdraw_orphans
 from kiosk.domain.commands import (
     Approve,
@@ -246,6 +249,7 @@ _CONSEQUENCES: dict[Reason, Callable[[Any, Draft, Intervention, str, bool], None
     Reason.AGE_CHECK: _age_check,
     Reason.VOID_APPROVAL: _void_approval,
     Reason.QUANTITY_LIMIT: _quantity_limit,
+    **BAGGING_CONSEQUENCES,
 }
 
 DECIDERS: dict[type, Callable[[Any, Any, Any], list[Fact]]] = {

@@ -187,8 +187,27 @@ class DeviceBack:
     EVENT: ClassVar[Event] = Event.DEVICE_BACK
 
 
+@dataclass(frozen=True, slots=True)
+class BaggingWeight:
+    """A reading of the bagging-area (security) scale in grams. Send every reading; the
+    checkout ignores unstable ones and changes within `policy.bagging_noise_g`."""
+
+    weight_g: int
+    stable: bool = True
+    EVENT: ClassVar[Event] = Event.BAGGING_WEIGHT
+
+
+@dataclass(frozen=True, slots=True)
+class SkipBagging:
+    """The shopper takes line `line_id` without placing it in the bagging area (only as often
+    as `policy.skip_bagging_max` allows per basket)."""
+
+    line_id: int
+    EVENT: ClassVar[Event] = Event.SKIP_BAGGING
+
+
 Command = (
     Open | Close | Start | Scan | SelectItem | Weigh | SetQuantity | RequestVoid | ApplyCoupon
     | Pay | PaymentResult | Help | AttendantLogin | AttendantLogout | Approve | Reject | Cancel
-    | Timeout | Finish | DeviceLost | DeviceBack
+    | Timeout | Finish | DeviceLost | DeviceBack | BaggingWeight | SkipBagging
 )

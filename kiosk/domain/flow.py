@@ -69,6 +69,8 @@ class Event(StrEnum):
     FINISH = "finish"
     DEVICE_LOST = "device_lost"
     DEVICE_BACK = "device_back"
+    BAGGING_WEIGHT = "bagging_weight"
+    SKIP_BAGGING = "skip_bagging"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,7 @@ _OVERLAY_EVENTS = (
     (E.APPROVE, "an attendant approves an open intervention"),
     (E.REJECT, "an attendant rejects an open intervention"),
     (E.DEVICE_BACK, "a lost device is back; its fault clears by itself"),
+    (E.BAGGING_WEIGHT, "a bagging-scale reading (it may place an item or raise an alarm)"),
 )
 
 
@@ -138,6 +141,8 @@ TRANSITIONS: tuple[Transition, ...] = (
                "a basket with items left idle calls for help"),
     Transition(S.SCANNING, E.TIMEOUT, S.IDLE, "an empty basket left idle is closed"),
     Transition(S.SCANNING, E.TIMEOUT, S.OUT_OF_SERVICE, "... while a device fault is open"),
+    Transition(S.SCANNING, E.SKIP_BAGGING, S.SCANNING,
+               "the shopper takes an item without bagging it (if policy allows)"),
     *_stay(S.SCANNING, extra=[(E.DEVICE_LOST, "a device fault blocks scan and pay")]),
     # weighing
     Transition(S.WEIGHING, E.WEIGH, S.SCANNING, "a stable weight above 0 g makes the line"),
@@ -145,6 +150,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.WEIGHING, E.SELECT_ITEM, S.SCANNING, "a piece item is picked instead"),
     Transition(S.WEIGHING, E.CANCEL, S.SCANNING, "the shopper does not weigh the item"),
     Transition(S.WEIGHING, E.TIMEOUT, S.SCANNING, "nothing was weighed in time"),
+    Transition(S.WEIGHING, E.TIMEOUT, S.WEIGHING,
+               "an item scanned earlier was not placed in the bagging area in time"),
+    Transition(S.WEIGHING, E.SKIP_BAGGING, S.WEIGHING,
+               "the shopper takes an item without bagging it (if policy allows)"),
     *_stay(S.WEIGHING, extra=[(E.DEVICE_LOST, "a device fault blocks scan and pay")]),
     # paying
     Transition(S.PAYING, E.PAYMENT_RESULT, S.FINISHING, "approved and fully paid: the sale"),
@@ -323,6 +332,12 @@ _RULES = [
     "- **Attendant sessions** end on logout, when the lane opens or closes, when a basket",
     "  opens or closes, and when the attendant clears the last open intervention (unless",
     "  the lane is closed).",
+    "- **Bagging area** (when `policy.bagging` is on; see docs/security.md): each scanned",
+    "  item must be placed within `bagging_timeout_s` (else *weight not placed*); weight with",
+    "  nothing expected is an *unexpected item*, weight taken away an *item removed*, weight",
+    "  outside the item's band a *weight mismatch*. Pay waits until every item is placed or",
+    "  skipped. The three alarms end by themselves when the scale reads the accepted weight",
+    "  again; an attendant's approval accepts the weight (and teaches a mismatched item).",
     "- **Wrong PINs**: `pin_max_failures` within `pin_failure_window_s` lock that id for",
     "  `pin_lockout_s`; unknown ids count the same. Failures are journaled facts, so a",
     "  restart keeps a lockout.",

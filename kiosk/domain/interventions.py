@@ -14,6 +14,10 @@ What each reason blocks in this issue:
   (the attendant can still void it).
 - help: nothing; it only calls a person.
 - device fault: SCAN and PAY; cleared by the device coming back ("system") or an attendant.
+- bagging area (`kiosk.domain.security`): unexpected item, item removed and weight mismatch
+  block SCAN and PAY and end by themselves ("corrected") when the scale reads the accepted
+  weight again; weight not placed blocks SCAN (pay already waits for every item to be placed
+  or skipped) and ends when the item is placed.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ BLOCKS: Mapping[Reason, frozenset[Block]] = {
     Reason.QUANTITY_LIMIT: frozenset({Block.PAY}),
     Reason.HELP: frozenset(),
     Reason.DEVICE_FAULT: _BOTH,
-    # Raised by later issues (bagging area, payment); declared here so the overlay is complete.
+    # Bagging area (kiosk.domain.checkout_bagging); payment failures arrive with the payment issue.
     Reason.UNEXPECTED_ITEM: _BOTH,
     Reason.ITEM_REMOVED: _BOTH,
     Reason.WEIGHT_NOT_PLACED: frozenset({Block.SCAN}),

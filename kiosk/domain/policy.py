@@ -22,7 +22,7 @@ class Reason(StrEnum):
     QUANTITY_LIMIT = "quantity_limit"
     HELP = "help"
     DEVICE_FAULT = "device_fault"
-    # Bagging-area and payment reasons arrive with the hardware and payment issues.
+    # Bagging area (kiosk.domain.security); payment arrives with the payment issue.
     UNEXPECTED_ITEM = "unexpected_item"
     ITEM_REMOVED = "item_removed"
     WEIGHT_NOT_PLACED = "weight_not_placed"
@@ -46,6 +46,17 @@ class Policy:
     `open_on_start`: the lane opens itself (journaled as opened by "system") whenever the kiosk
     starts and finds it closed, for lanes that must come back by themselves after a power cut.
     Off by default: normally an attendant opens a lane.
+
+    Bagging area (`kiosk.domain.security`; off by default, so a lane without a security scale
+    works as before):
+    `bagging`: every scanned item must be placed on the bagging scale within
+    `bagging_timeout_s` seconds. An item's band is its expected grams plus or minus the larger
+    of `bagging_tolerance_g` (grams, a floor) and `bagging_tolerance_pct` percent of it, unless
+    the catalog names its own tolerance. Changes of at most `bagging_noise_g` grams are ignored.
+    A learned weight replaces the catalog's band once it has `learned_min_samples` samples; its
+    band is mean +- `learned_k_sigma` standard deviations (at least the floor).
+    `skip_bagging_max`: how many items per basket the shopper may take without bagging them
+    (0: never; each skip is journaled).
     """
 
     max_quantity_per_line: int = 20
@@ -56,6 +67,14 @@ class Policy:
     pin_lockout_s: int = 300
     idle_timeout_s: int = 120
     open_on_start: bool = False
+    bagging: bool = False
+    bagging_timeout_s: int = 10
+    bagging_tolerance_g: int = 30
+    bagging_tolerance_pct: int = 10
+    bagging_noise_g: int = 5
+    learned_min_samples: int = 5
+    learned_k_sigma: int = 3
+    skip_bagging_max: int = 0
 
     def may_clear(self, role: Role, reason: Reason) -> bool:
         return role is Role.SUPERVISOR or role in self.clearance.get(reason, frozenset())

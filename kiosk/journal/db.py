@@ -110,9 +110,21 @@ CREATE TABLE catalog_state (
 INSERT INTO catalog_state (id, version) VALUES (1, 0);
 """
 
+# Learned item weights (kiosk.journal.weights): Welford running statistics per sku, written in
+# the same transaction as the fact that accepted the placement.
+_LEARNED = """
+CREATE TABLE learned_weights (
+    sku TEXT PRIMARY KEY,
+    count INTEGER NOT NULL CHECK (count >= 1),
+    mean REAL NOT NULL,
+    m2 REAL NOT NULL CHECK (m2 >= 0),
+    updated_at TEXT NOT NULL
+);
+"""
+
 # Append only: a lane's file must stay readable by the next software version, so a shipped
 # migration is never edited; changes come as a new, higher-numbered entry.
-MIGRATIONS: tuple[str, ...] = (_JOURNAL, _SALES, _CATALOG)
+MIGRATIONS: tuple[str, ...] = (_JOURNAL, _SALES, _CATALOG, _LEARNED)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _savepoints = count(1)

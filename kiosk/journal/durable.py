@@ -3,7 +3,8 @@
 `DurableCheckout.handle(command, ctx)`:
 1. `checkout.decide(command, ctx)` gives the facts (pure, changes nothing);
 2. one write transaction appends them, records the sale and its outbox row when one of them is
-   `sale_finished`, and stores a checkpoint when one of them is `basket_closed`; COMMIT (fsync);
+   `sale_finished`, updates a product's learned weight for each `weight_learned`, and
+   stores a checkpoint when one of them is `basket_closed`; COMMIT (fsync);
 3. only then `checkout.apply` each fact, and the facts go back to the caller to show.
 
 If step 2 fails nothing was written and the in-memory checkout has not moved: the checkpoint
@@ -14,6 +15,7 @@ its latest checkpoint and the facts journaled after it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,10 +28,11 @@ from kiosk.domain.facts import Fact
 from kiosk.domain.policy import Policy
 from kiosk.domain.pricing import Coupon, Promotion
 from kiosk.errors import JournalError
-from kiosk.journal import basket_log, sales
+from kiosk.journal import basket_log, sales, weights
 from kiosk.journal.db import write_transaction
 
 SALE_FINISHED = "sale_finished"
+WEIGHT_LEARNED = "weight_learned"
 
 
 class DurableCheckout:
@@ -59,6 +62,8 @@ class DurableCheckout:
         committing and applying whatever the refusal itself records (a wrong PIN). A failed
         write raises JournalError and leaves the checkout exactly as it was.
         """
+        if ctx.weights is None:  # learned weights come from this lane's file unless given
+            ctx = dataclasses.replace(ctx, weights=weights.WeightStore(self.db).get)
         try:
             facts = self._checkout.decide(command, ctx)
         except Exception as refusal:
@@ -81,6 +86,9 @@ class DurableCheckout:
             for fact in facts:
                 if fact.kind == SALE_FINISHED:
                     sales.record_sale(self.db, self._sale_of(fact))
+                elif fact.kind == WEIGHT_LEARNED:
+                    weights.record(self.db, str(fact.data["sku"]), int(fact.data["weight_g"]),
+                                   fact.at)
         for fact in facts:
             self._checkout.apply(fact)
 

@@ -212,7 +212,24 @@ def evidence_text(iv: Intervention, lang: str, names: Mapping[int, str]) -> str:
                  limit=e.get("limit"))
     if iv.reason is Reason.DEVICE_FAULT:
         return " – ".join(str(x) for x in (e.get("device"), e.get("detail")) if x)
+    if iv.reason in _BAGGING and "observed_g" in e:
+        return _bagging_text(e, lang, name)
     return name
+
+
+_BAGGING = (Reason.UNEXPECTED_ITEM, Reason.ITEM_REMOVED, Reason.WEIGHT_NOT_PLACED,
+            Reason.WEIGHT_MISMATCH)
+
+
+def _bagging_text(e: Mapping[str, Any], lang: str, name: str) -> str:
+    """Bagging-area evidence in grams for the attendant (expected band, observed, change)."""
+    values = {"observed": int(e["observed_g"]), "delta": int(e.get("delta_g", 0)),
+              "baseline": int(e.get("baseline_g", 0))}
+    if "low_g" in e:
+        expected = e.get("expected_g")
+        return t("iv_bagging_evidence", lang, name=name, low=e["low_g"], high=e["high_g"],
+                 expected="?" if expected is None else expected, **values)
+    return t("iv_bagging_change", lang, **values)
 
 
 def blocks_text(blocks: Iterable[Block], lang: str) -> str:

@@ -90,6 +90,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "{name}: {quantity} Stück (erlaubt: {limit})",
         "{name}: {quantity} pieces (limit {limit})",
     ),
+    "iv_bagging_evidence": (
+        "{name} erwartet {expected} g ({low}–{high} g), Änderung {delta:+d} g, Waage {observed} g",
+        "{name} expected {expected} g ({low}–{high} g), change {delta:+d} g, scale {observed} g",
+    ),
+    "iv_bagging_change": (
+        "Änderung {delta:+d} g (Waage {observed} g, vorher {baseline} g)",
+        "Change {delta:+d} g (scale {observed} g, before {baseline} g)",
+    ),
     "iv_age_check_detail": (
         "Bitte warten Sie auf das Personal.",
         "Please wait for a member of staff.",
