@@ -190,8 +190,8 @@ class Device(ABC):
 
     def _went_offline(self, detail: str) -> None:
         """Mark the hardware gone and say so on the event stream (call on the loop's thread)."""
-        if self._state is DeviceState.CLOSED:
-            return
+        if self._state in (DeviceState.CLOSED, DeviceState.OFFLINE):
+            return  # said once: the reader and a poller may both notice the same unplug
         self._state = DeviceState.OFFLINE
         self._power = PowerState.OFFLINE
         self._emit(StatusEvent(self.name, "offline", detail))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import termios
 import threading
 from abc import abstractmethod
 from dataclasses import dataclass
@@ -72,7 +73,8 @@ class SerialDevice(Device):
                 stopbits=s.stopbits, timeout=READ_TIMEOUT_S, write_timeout=1.0,
                 exclusive=True if not self.url.startswith(("socket://", "loop://")) else None,
             )
-        except (serial.SerialException, OSError, ValueError) as err:
+        except (serial.SerialException, OSError, ValueError, termios.error) as err:
+            # termios.error: the port refuses these line settings (a pty refuses 7E1 here).
             raise DeviceOfflineError(f"{self.name}: cannot open {self.url}: {err}") from err
         self._port = port
         self._stop = threading.Event()
@@ -129,7 +131,8 @@ class SerialDevice(Device):
         try:
             port.write(data)
             port.flush()
-        except (serial.SerialException, OSError) as err:
+        except (serial.SerialException, OSError, termios.error) as err:
+            # termios.error: flush() on a port whose device vanished (EIO)
             self._went_offline(f"{self.url}: write failed: {err}")
             raise DeviceOfflineError(f"{self.name}: write to {self.url} failed: {err}") from err
 

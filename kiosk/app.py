@@ -12,15 +12,17 @@ import logging
 import os
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from kiosk.config import Config, load_config
+from kiosk.config_devices import DevicesConfig, parse_devices
 from kiosk.domain import commands as cmd
 from kiosk.domain.catalog import Catalog, MemoryCatalog
 from kiosk.domain.checkout import Checkout, Context, FlowState
+from kiosk.domain.facts import Fact
 from kiosk.domain.interventions import SYSTEM
 from kiosk.domain.lookup import explain
 from kiosk.errors import CatalogError, KioskError, ShopperFacingError
@@ -36,6 +38,10 @@ log = logging.getLogger(__name__)
 
 # The simulated card terminal "thinks" this long, so the shopper sees the payment screen.
 SIMULATED_PAYMENT_S = 1.5
+_PUT_ON_SCALE = {
+    "de": "Bitte legen Sie die Ware auf die Waage.",
+    "en": "Please put the item on the scale.",
+}
 _FAULT = {
     "de": "Störung an der Kasse. Bitte wenden Sie sich an das Personal.",
     "en": "This checkout has a fault. Please ask a member of staff.",
@@ -112,6 +118,11 @@ class LaneController:
         self.message: MessageView | None = None
         self.staff_panel = False
         self.produce = catalog.with_plu() if isinstance(catalog, CatalogStore) else []
+        # Told after every command with its facts, or the error that refused it (light, buzzer).
+        self.listeners: list[Callable[[Sequence[Fact] | BaseException], None]] = []
+        # Set by LaneDevices when a scale is fitted: the weighing screen's gram entry goes to
+        # the (simulated) scale instead of becoming a weight; returns False for a real scale.
+        self.weight_entry: Callable[[int], bool] | None = None
         self._timers = _Timers()
 
     @property
@@ -139,6 +150,11 @@ class LaneController:
             self.staff_panel = intent.open
             self.message = None
             return self.view()
+        if isinstance(intent, ui.WeightEntered) and self.weight_entry is not None:
+            if not self.weight_entry(intent.weight_g):
+                self.message = MessageView(level="info", text=_PUT_ON_SCALE.get(
+                    self.lang, _PUT_ON_SCALE["en"]))
+            return self.view()
         command = self._command_for(intent)
         if command is not None:
             had_session = self.checkout.session is not None
@@ -146,6 +162,17 @@ class LaneController:
             if had_session and self.checkout.session is None:
                 self.staff_panel = False  # the attendant is done: back to the shopper's screen
         return self.view()
+
+    def perform(self, command: Any) -> None:
+        """Run a command that came from a device (scan, weight, device lost/back)."""
+        had_session = self.checkout.session is not None
+        self._execute(command)
+        if had_session and self.checkout.session is None:
+            self.staff_panel = False
+
+    def show_refusal(self, error: ShopperFacingError) -> None:
+        """Show a device-side refusal (e.g. an unstable weight) in the shopper's language."""
+        self.message = MessageView(level="warning", text=error.shopper_text(self.lang))
 
     def open_on_start(self) -> None:
         """Open a closed lane when the store's policy says so (journaled as opened by system)."""
@@ -175,16 +202,21 @@ class LaneController:
 
     def _execute(self, command: Any) -> None:
         ctx = Context(now=self.clock(), catalog=self.catalog, new_id=lambda: uuid.uuid4().hex)
+        outcome: Sequence[Fact] | BaseException
         try:
-            self.durable.handle(command, ctx)
+            outcome = self.durable.handle(command, ctx)
         except ShopperFacingError as err:
             log.info("refused %s: %s", type(command).__name__, err)
             self.message = MessageView(level="error", text=err.shopper_text(self.lang))
+            outcome = err
         except KioskError as err:
             log.error("could not handle %s: %s", type(command).__name__, err)
             self.message = MessageView(level="error", text=_FAULT.get(self.lang, _FAULT["en"]))
+            outcome = err
         else:
             self.message = None
+        for listener in self.listeners:
+            listener(outcome)
 
     def _attendant_id(self) -> str:
         return str(self.checkout.session["attendant_id"]) if self.checkout.session else ""
@@ -230,16 +262,34 @@ class LaneController:
 def build_controller(config: Config) -> LaneController:
     """Open the journal, restore the lane exactly as it was, and return its controller."""
     catalog = open_catalog(config)
+    policy = config.policy
+    if devices_of(config).bagging is not None:
+        policy = replace(policy, bagging=True)  # a security scale is fitted: watch the bags
     durable = DurableCheckout.restore(
         catalog.db,
         lane_id=config.lane.id,
-        policy=config.policy,
+        policy=policy,
         attendants=config.attendants_by_id(),
         promotions=catalog.promotions(),
     )
     controller = LaneController(config, durable, catalog)
     controller.open_on_start()
     return controller
+
+
+# The demo lane (no config file): a simulated scanner and Toledo produce scale on ptys and a
+# simulated tower light, so `make run` goes through the real drivers and weighing rules.
+DEMO_DEVICES: dict[str, Any] = {
+    "simulate": True,
+    "scale": {"protocol": "toledo", "port": "simulated"},
+    "gpio": {"pin_factory": "mock", "light_green": 17, "light_yellow": 27, "light_red": 22,
+             "buzzer": 18, "help_button": 23},
+}
+
+
+def devices_of(config: Config) -> DevicesConfig:
+    """The lane's devices: the config's [devices], or the demo's simulated set without a file."""
+    return parse_devices(config.devices if config.source is not None else DEMO_DEVICES)
 
 
 def make_window(
@@ -300,10 +350,21 @@ def run(config: Config, *, fullscreen: bool | None = None, size: tuple[int, int]
     )
 
     async def main() -> None:
+        from kiosk.app_devices import LaneDevices
+
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, app.stop)
-        await app.async_run(async_lib="asyncio")
+        devices = LaneDevices(
+            devices_of(config), controller,
+            refresh=lambda: app.render(controller.view()),
+            post=loop.call_soon_threadsafe,
+        )
+        await devices.start()
+        try:
+            await app.async_run(async_lib="asyncio")
+        finally:
+            await devices.stop()
 
     asyncio.run(main())
     sdnotify.notify("STOPPING=1")
