@@ -192,7 +192,7 @@ def line_settings(name: str, cfg: Mapping[str, object]) -> LineSettings:
     bytesize = cfg.get("bytesize", defaults.bytesize)
     parity = cfg.get("parity", defaults.parity)
     stopbits = cfg.get("stopbits", defaults.stopbits)
-    if not isinstance(baudrate, int) or baudrate <= 0:
+    if isinstance(baudrate, bool) or not isinstance(baudrate, int) or baudrate <= 0:
         raise DeviceConfigError(f"{name}: baudrate must be a positive integer, got {baudrate!r}")
     if not isinstance(bytesize, int):
         raise DeviceConfigError(f"{name}: bytesize must be 5, 6, 7 or 8, got {bytesize!r}")

@@ -39,6 +39,8 @@ class PtyLink:
         self._master: int | None = None
         self._slave: int | None = None
         self._lock = threading.Lock()
+        self._readers = 0  # reads in progress: their fd must stay open until they return
+        self._to_close: list[int] = []
 
     def __enter__(self) -> PtyLink:
         self.plug()
@@ -89,10 +91,9 @@ class PtyLink:
             # The symlink goes first, like udev removing it, so a reopen cannot find the old pty.
             with contextlib.suppress(FileNotFoundError):
                 self.link.unlink()
-            for fd in (master, slave):
-                if fd is not None:
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
+            self._to_close += [fd for fd in (master, slave) if fd is not None]
+            if not self._readers:
+                self._close_pending()
 
     def close(self) -> None:
         """Unplug for good. Idempotent."""
@@ -111,19 +112,35 @@ class PtyLink:
                 view = view[written:]
 
     def read(self, max_bytes: int = 4096, timeout_s: float = 0.0) -> bytes:
-        """Bytes the driver wrote, waiting up to `timeout_s`; b"" when none (or unplugged)."""
-        fd = self._master
-        if fd is None:
-            return b""
+        """Bytes the driver wrote, waiting up to `timeout_s`; b"" when none (or unplugged).
+
+        An `unplug()` during a read closes the pty when the read returns (within `timeout_s`):
+        closing it under a waiting select would let the fd number be reused, e.g. by the
+        driver's next open, and this read would then steal the driver's bytes.
+        """
+        with self._lock:
+            fd = self._master
+            if fd is None:
+                return b""
+            self._readers += 1
         try:
             ready, _, _ = select.select([fd], [], [], timeout_s)
             if not ready:
                 return b""
             return os.read(fd, max_bytes)
         except OSError as err:
-            # EBADF/EIO: unplugged by another thread meanwhile; nothing to read.
-            if err.errno in (errno.EBADF, errno.EIO):
+            if err.errno == errno.EIO:  # the other side hung up; nothing to read
                 return b""
             raise
-        except ValueError:  # select on a closed fd (-1) from a racing unplug
-            return b""
+        finally:
+            with self._lock:
+                self._readers -= 1
+                if not self._readers:
+                    self._close_pending()
+
+    def _close_pending(self) -> None:
+        """Close the fds of an unplugged pty (call with the lock held, no read running)."""
+        for fd in self._to_close:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._to_close.clear()
