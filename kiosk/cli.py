@@ -61,6 +61,28 @@ def _parser() -> argparse.ArgumentParser:
         "The formats are described in docs/catalog.md.",
     )
     imp.add_argument("file", type=Path, help="catalog file (.csv or .json)")
+
+    sim = sub.add_parser(
+        "sim", help="start a device simulator and print the port to put into the config",
+        description="Simulate a device on a pseudo-terminal, so the kiosk can be tried without "
+        "hardware. Prints the port; point [devices.scanner] (or scale, bagging) at it in a "
+        "config file and start `kiosk --config FILE run` in another terminal. Then type on "
+        "stdin: codes for the scanner, grams (or over, under, ~1234 for moving) for a scale.",
+    )
+    sim.add_argument("device", choices=("scanner", "scale", "bagging"), help="what to simulate")
+    sim.add_argument("--protocol", choices=("toledo", "nci", "mtsics"), default=None,
+                     help="scale protocol (default: toledo for scale, mtsics for bagging)")
+    sim.add_argument("--port", type=Path, default=None,
+                     help="path of the stable symlink to create (default: in a temp folder)")
+
+    doctor = sub.add_parser(
+        "doctor", help="check config, journal, upload queue and devices; say what to do",
+        description="Check the lane: config, journal integrity, the sales hash chain, the upload "
+        "queue, the catalog, and each configured device (its port exists and is accessible; a "
+        "scale is probed to see which protocol answers). Exits 1 when something fails.",
+    )
+    doctor.add_argument("--probe", metavar="PORT", default=None,
+                        help="only probe PORT: which scale protocol answers there")
     return p
 
 
@@ -84,7 +106,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     from kiosk import app
 
+    if args.command == "sim":
+        return _simulate(args)
+    if args.command == "doctor" and args.probe:
+        from kiosk.doctor import FAIL, probe_port
+
+        finding = probe_port(args.probe)
+        print(finding)
+        return EXIT_ERROR if finding.level == FAIL else 0
     config = app.load(args.config)
+    if args.command == "doctor":
+        from kiosk.doctor import FAIL, examine
+
+        findings = examine(config, app.devices_of(config))
+        for finding in findings:
+            print(finding)
+        return EXIT_ERROR if any(f.level == FAIL for f in findings) else 0
     if args.command == "code":
         for label, value in app.explain_code(config, args.code.replace("\\x1d", "\x1d"), args.lang):
             print(f"{label:<18} {value}")
@@ -97,6 +134,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         size = _parse_size(args.size) if args.size else None
         return app.run(config, fullscreen=args.fullscreen, size=size)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    if args.device == "scanner":
+        from hardware.sim.scanner import run_cli
+
+        return run_cli(["--port", str(args.port)] if args.port else [])
+    from hardware.sim.scale import run
+
+    protocol = args.protocol or ("mtsics" if args.device == "bagging" else "toledo")
+    return run(protocol, args.port)
 
 
 def _parse_size(text: str) -> tuple[int, int]:

@@ -1,0 +1,76 @@
+"""`kiosk sim` and `kiosk doctor` as an integrator uses them: real processes, real ptys."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+KIOSK = [sys.executable, "-m", "kiosk"]
+
+
+@pytest.fixture
+def toledo_sim(tmp_path: Path) -> Iterator[Path]:
+    """`kiosk sim scale` running in the background; yields the port it printed."""
+    link = tmp_path / "kiosk-scale"
+    proc = subprocess.Popen([*KIOSK, "sim", "scale", "--port", str(link)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert str(link) in first, first
+        yield link
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.write("quit\n")
+        proc.stdin.close()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*KIOSK, *args], capture_output=True, text=True, timeout=60,
+                          check=False)
+
+
+def test_doctor_probe_names_the_protocol_a_scale_speaks(toledo_sim: Path) -> None:
+    result = run("doctor", "--probe", str(toledo_sim))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "toledo protocol" in result.stdout
+
+
+def test_doctor_finds_a_scale_configured_with_the_wrong_protocol_and_a_missing_scanner(
+    toledo_sim: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        '[paths]\ndata_dir = "data"\n'
+        f'[devices.scanner]\nport = "{tmp_path / "no-such-scanner"}"\n'
+        f'[devices.scale]\nprotocol = "nci"\nport = "{toledo_sim}"\n',
+        encoding="utf-8",
+    )
+    result = run("--config", str(config), "doctor")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    scanner = next(line for line in lines if "scanner" in line)
+    scale = next(line for line in lines if line.split()[1:2] == ["scale"])
+    assert scanner.startswith("FAIL") and "does not exist" in scanner and "udev" in scanner
+    assert scale.startswith("FAIL") and "speaks toledo" in scale
+    assert 'protocol = "toledo"' in scale
+
+
+def test_doctor_reports_the_journal_the_chain_and_the_upload_queue(tmp_path: Path) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text('[paths]\ndata_dir = "data"\n', encoding="utf-8")
+    assert run("--config", str(config), "catalog", "import",
+               str(Path(__file__).parents[2] / "kiosk" / "data" / "demo_catalog.json")
+               ).returncode == 0
+    result = run("--config", str(config), "doctor")
+    assert result.returncode == 0, result.stdout
+    assert "0 sale(s) on lane lane-1; hash chain intact" in result.stdout
+    assert "0 sale(s) waiting for upload" in result.stdout
+    assert "218 products" in result.stdout
