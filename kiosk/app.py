@@ -123,6 +123,8 @@ class LaneController:
         # Set by LaneDevices when a scale is fitted: the weighing screen's gram entry goes to
         # the (simulated) scale instead of becoming a weight; returns False for a real scale.
         self.weight_entry: Callable[[int], bool] | None = None
+        self.scale_entry = "manual"  # "scale" / "simulated" once LaneDevices fits one
+        self.live_weight_g: int | None = None  # the produce scale's live weight, for display
         self._timers = _Timers()
 
     @property
@@ -138,6 +140,8 @@ class LaneController:
             lane_name=self.config.lane.id,
             produce=self.produce,
             staff_panel=self.staff_panel,
+            scale_entry=self.scale_entry,
+            live_weight_g=self.live_weight_g,
         )
 
     def send(self, intent: Any) -> LaneView:

@@ -91,6 +91,7 @@ class LaneDevices:
             self._legal = LegalWeighing(cfg.scale.min_weight_g, cfg.scale.max_weight_g)
             self._supervise(_scale("scale", cfg.scale), self._on_scale_event)
             self.controller.weight_entry = self._enter_weight
+            self.controller.scale_entry = "simulated" if self.scale_sim is not None else "scale"
         if cfg.bagging is not None:
             self._supervise(_scale("bagging", cfg.bagging, continuous=True),
                             self._on_bagging_event)
@@ -142,6 +143,10 @@ class LaneDevices:
         weight = event.data
         if not isinstance(weight, Weight) or self._legal is None:
             return
+        weighing = self.controller.checkout.state is FlowState.WEIGHING
+        if weighing and weight.grams != self.controller.live_weight_g:
+            self.controller.live_weight_g = weight.grams  # shown, never priced from here
+            self.refresh()
         if weight.stable and weight.grams < self._legal.min_weight_g:
             self._priced_g = None  # the platter was emptied: the next weighing may repeat
         if self.controller.checkout.state is not FlowState.WEIGHING or not weight.stable:
@@ -246,8 +251,9 @@ class LaneDevices:
         scanner = ScannerSimulator(folder / "kiosk-scanner")
         scanner.start()
         self.simulators.append(scanner)
-        log.info("simulated scanner on %s (kiosk sim scanner --port ... feeds a real one)",
-                 scanner.port)
+        log.info("demo: a simulated scanner on %s; type codes in the window. To drive a "
+                 "scanner from a terminal, run `kiosk sim scanner` and put its port in a "
+                 "config's [devices.scanner]", scanner.port)
         out = replace(cfg, scanner=SerialPortConfig(port=scanner.port))
         if cfg.scale is not None:
             self.scale_sim = ScaleSimulator(cfg.scale.protocol, folder / "kiosk-scale")

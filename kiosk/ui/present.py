@@ -16,7 +16,7 @@ from kiosk.domain.catalog import Product
 from kiosk.domain.checkout import Checkout
 from kiosk.domain.flow import FlowState
 from kiosk.domain.interventions import Block, Intervention, blocking
-from kiosk.domain.money import format_eur
+from kiosk.domain.money import format_eur, price_for_weight
 from kiosk.domain.policy import Reason
 from kiosk.domain.pricing import Totals
 from kiosk.ui.strings import has, t
@@ -54,6 +54,8 @@ def present(
     produce: Sequence[Product] = (),
     tz: tzinfo | None = None,
     staff_panel: bool = False,
+    scale_entry: str = "manual",
+    live_weight_g: int | None = None,
 ) -> LaneView:
     """The view of `checkout` in `lang` ("de" or "en").
 
@@ -94,8 +96,9 @@ def present(
         ),
         attendant=who.name if who is not None else None,
         can_pay=can_pay,
-        weighing=weighing_view(checkout.weighing_item, lang) if state is FlowState.WEIGHING
-        else None,
+        weighing=weighing_view(checkout.weighing_item, lang, entry=scale_entry,
+                               live_weight_g=live_weight_g)
+        if state is FlowState.WEIGHING else None,
         produce=produce_views(produce, lang),
         paying=paying_view(checkout.pending_payment, lang) if state is FlowState.PAYING else None,
         notice_text=notice_text(checkout.interventions, lang),
@@ -239,17 +242,22 @@ def blocks_text(blocks: Iterable[Block], lang: str) -> str:
     return t("blocks_prefix", lang, what=", ".join(what)) if what else ""
 
 
-def weighing_view(item: Mapping[str, Any] | None, lang: str) -> WeighingView | None:
+def weighing_view(item: Mapping[str, Any] | None, lang: str, *, entry: str = "manual",
+                  live_weight_g: int | None = None) -> WeighingView | None:
     if not item:
         return None
     item_names = item.get("names") or {}
     name = item_names.get(lang) or item_names.get("de") or str(item.get("sku", ""))
     cents = int(item.get("price_per_kg_cents") or 0)
+    live = live_weight_g if live_weight_g is not None and live_weight_g > 0 else None
     return WeighingView(
         plu=str(item.get("plu") or ""),
         product_name=name,
         price_per_kg_text=t("per_kg", lang, price=format_eur(cents, lang)),
         price_per_kg_cents=cents,
+        weight_text=f"{kg_text(live, lang)} kg" if live is not None else "",
+        amount_text=format_eur(price_for_weight(cents, live), lang) if live is not None else "",
+        entry=entry,
     )
 
 

@@ -36,6 +36,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "clear": ("Löschen", "Clear"),
     "weigh_title": ("Bitte Ware auf die Waage legen", "Please place the item on the scale"),
     "weigh_hint": ("Gewicht in Gramm (Demo ohne Waage)", "Weight in grams (demo without scale)"),
+    "weigh_hint_simulated": (
+        "Gewicht für die simulierte Waage (Demo)", "Weight for the simulated scale (demo)"),
+    "weigh_live": ("Auf der Waage", "On the scale"),
+    "weigh_put_on": ("Warte auf ein ruhiges Gewicht …", "Waiting for a steady weight …"),
     "weigh_confirm": ("Übernehmen", "Add to basket"),
     "cancel": ("Abbrechen", "Cancel"),
     "paying_title": ("Bezahlung", "Payment"),

@@ -89,7 +89,8 @@ class WeighingView:
     """Loose produce waiting for its weight.
 
     `price_per_kg_cents` lets the screen preview the price of the grams being typed (the checkout
-    prices the committed weight itself); `weight_text`/`amount_text` show a weight already read.
+    prices the committed weight itself); `weight_text`/`amount_text` show the scale's live weight
+    and what it would cost.
     """
 
     plu: str
@@ -98,6 +99,9 @@ class WeighingView:
     price_per_kg_cents: int
     weight_text: str = ""
     amount_text: str = ""
+    # "scale": a real scale is read (live weight shown, nothing typed); "simulated": the demo's
+    # keypad loads the simulated scale; "manual": no scale at all, the demo's keypad is the weight
+    entry: str = "manual"
 
 
 @dataclass(frozen=True, slots=True)

@@ -222,3 +222,21 @@ def test_a_real_checkout_presented_in_english_draws_cleanly(window: KioskWindow)
         assert expected in texts, expected
     assert window.buttons()["pay"]["disabled"] is False
     window.look("checkout_en_basket")
+
+
+def test_with_a_real_scale_the_weighing_screen_shows_the_live_weight_and_takes_no_typing(
+    window: KioskWindow,
+) -> None:
+    assert views.WEIGHING.weighing is not None
+    on_scale = replace(views.WEIGHING, weighing=replace(
+        views.WEIGHING.weighing, entry="scale", weight_text="0,612 kg", amount_text="1,83 €"))
+    window.show(on_scale)
+    texts = window.texts()
+    assert "Auf der Waage" in texts
+    assert "0,612 kg = 1,83 €" in texts
+    assert "weigh_ok" not in window.buttons()  # a legal weight is read, never typed
+    window.look("weighing_scale")
+    waiting = replace(on_scale, weighing=replace(on_scale.weighing, weight_text="",
+                                                 amount_text=""))
+    window.show(waiting)
+    assert "Warte auf ein ruhiges Gewicht …" in window.texts()

@@ -1,7 +1,8 @@
 """The weighing screen (rules in weighing.kv): loose produce waiting for its weight.
 
-No scale is wired yet, so the demo takes grams from an on-screen keypad and previews the price
-with the same rounding the checkout uses; the checkout prices the committed weight itself.
+With a scale fitted the screen shows its live weight and the lane prices the first stable legal
+reading by itself: nothing is typed. Without one (or with the demo's simulated scale) an
+on-screen keypad takes grams, previewing the price with the checkout's rounding.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ class WeighingScreen(KioskScreen):
     price_text = StringProperty("")
     plu_text = StringProperty("")
     preview_text = StringProperty("")
+    entry = StringProperty("manual")  # WeighingView.entry: manual | simulated | scale
+    live_text = StringProperty("")
 
     def __init__(self, emit: Emit, **kwargs: object) -> None:
         self._weighing: WeighingView | None = None
@@ -39,6 +42,8 @@ class WeighingScreen(KioskScreen):
         self.product_name = w.product_name if w else ""
         self.price_text = w.price_per_kg_text if w else ""
         self.plu_text = f"PLU {w.plu}" if w and w.plu else ""
+        self.entry = w.entry if w else "manual"
+        self.live_text = f"{w.weight_text} = {w.amount_text}" if w and w.weight_text else ""
         self._preview()
 
     def forget(self) -> None:
