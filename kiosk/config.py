@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from kiosk.config_devices import parse_devices
 from kiosk.domain.attendants import Attendant, hash_pin, is_valid_pin, is_valid_pin_hash
 from kiosk.domain.policy import Policy, Reason, Role
 from kiosk.errors import ConfigError
@@ -154,6 +155,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None,
     policy = _policy(root.table("policy"))
     payment = _payment(root.table("payment"))
     devices = root.raw_table("devices")
+    parse_devices(devices)  # checked now: a bad device key fails at load, not at first use
     attendants = _attendants(root.get("attendants", []))
     root.finish()
     return Config(store, lane, paths, policy, payment, devices, attendants, source)

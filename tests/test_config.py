@@ -90,9 +90,16 @@ def test_policy_values_and_clearance_come_from_the_file() -> None:
     assert config.policy.may_clear(Role.ATTENDANT, Reason.AGE_CHECK)  # untouched: default
 
 
-def test_device_tables_are_kept_as_given_for_later_drivers() -> None:
-    devices = {"scanner": {"port": "/dev/ttyACM0", "aim": True}, "scales": {"bagging": {}}}
+def test_device_tables_are_checked_when_the_config_loads() -> None:
+    devices = {"scanner": {"port": "/dev/ttyACM0"}, "bagging": {"port": "/dev/kiosk-bagging"}}
     assert dict(config_from_dict({"devices": devices}).devices) == devices
+    with pytest.raises(ConfigError, match=r"unknown key devices\.scanner\.'aim'"):
+        config_from_dict({"devices": {"scanner": {"port": "/dev/ttyACM0", "aim": True}}})
+    with pytest.raises(ConfigError, match=r"devices\.scale\.protocol: one of toledo, nci, "
+                                          r"mtsics, got 'dibal'"):
+        config_from_dict({"devices": {"scale": {"port": "/dev/x", "protocol": "dibal"}}})
+    with pytest.raises(ConfigError, match="light_red and light_green both use GPIO 17"):
+        config_from_dict({"devices": {"gpio": {"light_green": 17, "light_red": 17}}})
 
 
 # --- paths -----------------------------------------------------------------------------------
