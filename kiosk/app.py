@@ -253,6 +253,8 @@ class LaneController:
                 return cmd.Weigh(weight_g=weight_g, stable=True)
             case ui.Finish():
                 return cmd.Finish()
+            case ui.SkipBagging(line_id=line_id):
+                return cmd.SkipBagging(line_id=line_id)
             case ui.OpenLane():
                 return cmd.Open(attendant_id=self._attendant_id())
             case ui.CloseLane():

@@ -155,7 +155,10 @@ class LaneDevices:
         try:
             grams = self._legal.check(reading, self._priced_g)
         except WeighingRefused as refusal:
-            if refusal.reason != self._last_refusal and refusal.reason != "below_minimum":
+            # An empty platter reads below Min all the time: say "at least 40 g" only once
+            # something lies on it.
+            empty = refusal.reason == "below_minimum" and weight.grams <= 0
+            if refusal.reason != self._last_refusal and not empty:
                 self._last_refusal = refusal.reason
                 self.controller.show_refusal(refusal)
                 self.refresh()

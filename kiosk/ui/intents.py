@@ -125,8 +125,15 @@ class CloseLane:
     """The logged-in attendant closes the lane."""
 
 
+
+@dataclass(frozen=True, slots=True)
+class SkipBagging:
+    """The shopper does not put this line's item in the bagging area (when the store allows)."""
+
+    line_id: int
+
 Intent = (
     Start | CodeEntered | Pay | Help | ToggleLanguage | RequestVoid | ChangeQuantity
     | AttendantPin | AttendantLogout | Approve | Reject | SelectItem | WeightEntered
-    | Finish | Cancel | StaffPanel | OpenLane | CloseLane
+    | Finish | Cancel | StaffPanel | OpenLane | CloseLane | SkipBagging
 )

@@ -77,7 +77,15 @@ def present(
         and not blocking(checkout.interventions, Block.PAY)
     )
     who = checkout.attendant
+    waiting = checkout.bagging.pending[0] if checkout.policy.bagging and \
+        checkout.bagging.pending and state is FlowState.SCANNING else None
+    if waiting is not None and message is None and not checkout.interventions:
+        message = MessageView(level="info", text=t(
+            "bag_item", lang, name=names.get(waiting.line_id, "")))
     return LaneView(
+        bag_line_id=waiting.line_id if waiting else None,
+        can_skip_bagging=waiting is not None
+        and checkout.bagging.skipped < checkout.policy.skip_bagging_max,
         staff_panel=staff_panel,
         lane_actions=lane_actions(checkout) if who is not None else (),
         screen=SCREEN_FOR_STATE[state],

@@ -39,6 +39,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "weigh_hint_simulated": (
         "Gewicht für die simulierte Waage (Demo)", "Weight for the simulated scale (demo)"),
     "weigh_live": ("Auf der Waage", "On the scale"),
+    "bag_item": ("Bitte legen Sie „{name}“ in den Ablagebereich.",
+                 "Please place “{name}” in the bagging area."),
+    "skip_bagging": ("Nicht ablegen", "Don't bag this"),
     "weigh_put_on": ("Warte auf ein ruhiges Gewicht …", "Waiting for a steady weight …"),
     "weigh_confirm": ("Übernehmen", "Add to basket"),
     "cancel": ("Abbrechen", "Cancel"),

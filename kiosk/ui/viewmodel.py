@@ -161,6 +161,9 @@ class LaneView:
     receipt_text: str = ""
     staff_panel: bool = False
     lane_actions: tuple[str, ...] = ()
+    # The bagging area waits for line `bag_line_id`; the shopper may skip bagging it.
+    bag_line_id: int | None = None
+    can_skip_bagging: bool = False
 
     def __post_init__(self) -> None:
         if self.screen not in SCREENS:

@@ -42,8 +42,8 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 class Lane:
     """A checkout driven the way the lane's controller drives it."""
 
-    def __init__(self) -> None:
-        self.co = Checkout(lane_id="lane-1", policy=Policy(), attendants=ATTENDANTS,
+    def __init__(self, policy: Policy | None = None) -> None:
+        self.co = Checkout(lane_id="lane-1", policy=policy or Policy(), attendants=ATTENDANTS,
                            promotions=PROMOTIONS)
         self.catalog = MemoryCatalog(PRODUCTS)
         self.now = T0

@@ -193,3 +193,23 @@ def test_only_an_attendant_is_offered_fewer_pieces_and_the_lane_actions(lane: La
 def test_the_staff_panel_flag_reaches_the_view(lane: Lane) -> None:
     assert lane.view(staff_panel=True).staff_panel
     assert not lane.view().staff_panel
+
+
+def test_with_a_bagging_scale_the_shopper_is_told_which_item_to_bag_and_may_skip_if_allowed(
+) -> None:
+    lane = Lane(Policy(bagging=True, skip_bagging_max=1))
+    lane.do(c.BaggingWeight(weight_g=0))  # the empty bagging area settles first
+    lane.do(c.Scan(MILK))
+    view = lane.view()
+    assert view.message is not None and view.message.level == "info"
+    assert view.message.text == "Bitte legen Sie „Vollmilch 3,5 % 1 l“ in den Ablagebereich."
+    assert view.bag_line_id == 1 and view.can_skip_bagging
+    lane.do(c.SkipBagging(line_id=1))
+    after = lane.view()
+    assert after.message is None and after.bag_line_id is None
+
+
+def test_without_a_bagging_scale_nothing_asks_to_bag(lane: Lane) -> None:
+    lane.do(c.Scan(MILK))
+    view = lane.view()
+    assert view.message is None and view.bag_line_id is None and not view.can_skip_bagging

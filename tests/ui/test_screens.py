@@ -240,3 +240,19 @@ def test_with_a_real_scale_the_weighing_screen_shows_the_live_weight_and_takes_n
                                                  amount_text=""))
     window.show(waiting)
     assert "Warte auf ein ruhiges Gewicht …" in window.texts()
+
+
+def test_the_bagging_prompt_shows_and_skip_bagging_sends_its_line(window: KioskWindow) -> None:
+    from kiosk.ui.intents import SkipBagging
+    from kiosk.ui.viewmodel import MessageView
+
+    waiting = replace(
+        views.BASKET, bag_line_id=7, can_skip_bagging=True,
+        message=MessageView("info", "Bitte legen Sie „Brötchen“ in den Ablagebereich."))
+    window.show(waiting)
+    assert "Bitte legen Sie „Brötchen“ in den Ablagebereich." in window.texts()
+    window.look("basket_bagging_prompt")
+    window.tap(key="skip_bagging")
+    assert window.sent() == [SkipBagging(7)]
+    window.show(views.BASKET)
+    assert "skip_bagging" not in window.buttons()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.label import Label
 
-from kiosk.ui.intents import Help, Pay
+from kiosk.ui.intents import Help, Pay, SkipBagging
 from kiosk.ui.screens.base import Emit, KioskScreen
 from kiosk.ui.strings import t
 from kiosk.ui.viewmodel import LaneView
@@ -30,6 +30,7 @@ class BasketScreen(KioskScreen):
     deposit_text = StringProperty("")
     can_pay = BooleanProperty(False)
     has_produce = BooleanProperty(False)
+    can_skip_bagging = BooleanProperty(False)
     empty = BooleanProperty(True)
     picking = BooleanProperty(False)
 
@@ -38,6 +39,7 @@ class BasketScreen(KioskScreen):
         self.line_list = LineList()
         self.picker = ProducePicker(emit=emit, leave=self.show_lines)
         self._lines_key: object = None
+        self._bag_line_id: int | None = None
         self._small_key: object = None
         super().__init__(emit, **kwargs)
 
@@ -52,6 +54,8 @@ class BasketScreen(KioskScreen):
         self.deposit_text = view.deposit_text
         self.can_pay = view.can_pay
         self.has_produce = bool(view.produce)
+        self.can_skip_bagging = view.can_skip_bagging
+        self._bag_line_id = view.bag_line_id
         self.empty = not view.lines
         self.line_list.show(view.lines, lang, self.emit)
         self.picker.show(view.produce)
@@ -92,6 +96,10 @@ class BasketScreen(KioskScreen):
 
     def pay(self) -> None:
         self.emit(Pay())
+
+    def skip_bagging(self) -> None:
+        if self._bag_line_id is not None:
+            self.emit(SkipBagging(self._bag_line_id))
 
     def help(self) -> None:
         self.emit(Help())
