@@ -184,9 +184,14 @@ class Device(ABC):
 
     def _emit_threadsafe(self, event: Event) -> None:
         """Queue an event from a reader thread."""
+        self._call_threadsafe(self._emit, event)
+
+    def _call_threadsafe(self, fn: Callable[..., object], *args: Any) -> None:
+        """Run `fn(*args)` on the device's loop, from any thread; dropped once the loop is gone
+        (the kiosk is shutting down)."""
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._emit, event)
+            loop.call_soon_threadsafe(fn, *args)
 
     def _went_offline(self, detail: str) -> None:
         """Mark the hardware gone and say so on the event stream (call on the loop's thread)."""

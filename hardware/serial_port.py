@@ -110,19 +110,9 @@ class SerialDevice(Device):
                 detail = f"{self.url}: {err}"
                 break
             if data:
-                self._post(data)
+                self._call_threadsafe(self._received, data)
         if not stop.is_set():
-            self._lost_threadsafe(detail)
-
-    def _post(self, data: bytes) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._received, data)
-
-    def _lost_threadsafe(self, detail: str) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._went_offline, detail)
+            self._call_threadsafe(self._went_offline, detail)
 
     def _write(self, data: bytes) -> None:
         port = self._port
