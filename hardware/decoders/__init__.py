@@ -1,0 +1,1 @@
+"""Helpers of the camera decode pipeline (`hardware.camera_decode`): GTIN checks, image ROIs."""
