@@ -7,9 +7,11 @@ Strategy (measured in bench/camera_decode.py, figures in docs/benchmarks.md):
 2. Only when it found no 1-D code: pyzbar (reads EAN/UPC at every angle) on the whole frame when
    the frame is small, else on the regions of interest that a gradient map finds (`rois.py`),
    and zxing-cpp on those regions turned upright.
-3. A retail code (EAN/UPC) is kept only when its check digit verifies. A zxing read found on a
-   few scan lines only (a thin box) is dropped when pyzbar reads a different code around it or a
-   firmer zxing read of the frame disagrees: zxing-cpp 3.1.1 invents such valid-looking EAN-13s.
+3. A retail code (EAN/UPC) is kept only when its check digit verifies. A read found on a few
+   scan lines only (a thin box) is dropped when a firmer read of the frame or pyzbar around it
+   reads a different code: both zxing-cpp 3.1.1 and zbar invent such valid-looking EAN-13s
+   beside a real label. A thin zxing EAN from a region crop has no second opinion: dropped.
+4. On frames larger than VGA, no new region is started after `roi_budget_ms` of the frame.
 
 Texts: EAN-13, UPC-A and UPC-E as 13 digits (UPC-A with a leading 0, UPC-E expanded to UPC-A),
 EAN-8 as 8 digits, GS1 element strings with FNC1 as "\\x1d", no AIM prefix.
@@ -17,6 +19,7 @@ EAN-8 as 8 digits, GS1 element strings with FNC1 as "\\x1d", no AIM prefix.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +31,13 @@ import zxingcpp
 from pyzbar import pyzbar
 
 from hardware.decoders.gtin import gtin_valid, upce_to_upca
-from hardware.decoders.rois import Roi, find_1d_rois, upright_crop
+from hardware.decoders.rois import find_1d_rois, upright_crop
 from hardware.errors import ProtocolError
 
 Gray = npt.NDArray[np.uint8]
 Box = tuple[int, int, int, int]
+Affine = npt.NDArray[np.float64]  # 2x3: decoder image pixels -> frame pixels
+IDENTITY: Affine = np.array([[1, 0, 0], [0, 1, 0]], np.float64)
 
 RETAIL = frozenset({"ean13", "ean8", "upca", "upce"})
 LINEAR = RETAIL | {"code128", "gs1_128", "gs1_databar", "gs1_databar_expanded"}
@@ -40,10 +45,15 @@ ALL_SYMBOLOGIES: tuple[str, ...] = (
     "ean13", "ean8", "upca", "upce", "code128", "gs1_128", "gs1_databar",
     "gs1_databar_expanded", "qr", "datamatrix",
 )
-# Below this many pixels pyzbar on the whole frame costs a few ms, so it runs there directly.
-SMALL_FRAME_PX = 400 * 300
+# Up to VGA, zxing's retries and pyzbar on the whole frame cost a few ms each: run them there.
+SMALL_FRAME_PX = 640 * 480
+# On a larger frame no new region of interest is started after this much of the frame's time:
+# a frame at 30 fps has 33 ms, and a missed frame is retried on the next one anyway.
+ROI_BUDGET_MS = 18.0
 # A zxing 1-D box thinner than this (px across the bars) was read on a few scan lines only.
 THIN_BOX_PX = 8
+# ROI crops are shrunk to this: a label that big has modules of 5 px or more, plenty to read.
+ROI_MAX_SIDE_PX = 640
 
 _F = zxingcpp.BarcodeFormat
 _ZXING_FORMATS = {
@@ -114,7 +124,9 @@ def _zxing_symbology(fmt: zxingcpp.BarcodeFormat, aim: str, text: str) -> str | 
     return None
 
 
-def _quad_geometry(points: npt.NDArray[np.float32]) -> tuple[Box, float]:
+def _quad_geometry(corners: list[tuple[int, int]], back: Affine) -> tuple[Box, float]:
+    """Frame box (x, y, w, h) and thickness (px) of a quadrilateral found in a mapped image."""
+    points = cv2.transform(np.array([corners], np.float32), back)[0].astype(np.float32)
     x, y, w, h = cv2.boundingRect(points)
     (_, (rw, rh), _) = cv2.minAreaRect(points)
     return (x, y, max(w, 1), max(h, 1)), float(min(rw, rh))
@@ -123,7 +135,8 @@ def _quad_geometry(points: npt.NDArray[np.float32]) -> tuple[Box, float]:
 class DecodePipeline:
     """Decodes grey frames with zxing-cpp first and pyzbar on regions where zxing saw nothing."""
 
-    def __init__(self, symbologies: Iterable[str] = ALL_SYMBOLOGIES) -> None:
+    def __init__(self, symbologies: Iterable[str] = ALL_SYMBOLOGIES,
+                 roi_budget_ms: float | None = ROI_BUDGET_MS) -> None:
         wanted = tuple(dict.fromkeys(symbologies))
         unknown = [s for s in wanted if s not in _ZXING_FORMATS]
         if unknown or not wanted:
@@ -135,6 +148,7 @@ class DecodePipeline:
         self._zbar = sorted({_ZBAR_SYMBOLS[s] for s in wanted if s in _ZBAR_SYMBOLS},
                             key=int)
         self._wants_linear = bool(self.symbologies & LINEAR)
+        self.roi_budget_ms = roi_budget_ms  # None: try every region (tests, `kiosk decode`)
 
     def decode(self, gray: Gray) -> list[CameraRead]:
         """All codes on one 8-bit grey frame (H x W uint8), each at most once."""
@@ -142,17 +156,17 @@ class DecodePipeline:
             raise ValueError(f"decode wants an 8-bit grey frame, got {gray.dtype} {gray.shape}")
         # On a large frame zxing's 90-degree and inverted retries cost 3x; the ROI pass below
         # turns 1-D codes upright instead, so the whole-frame pass skips them.
+        started_s = time.perf_counter()
         small = gray.size <= SMALL_FRAME_PX
-        found = self._zxing(gray, (0, 0), None, thorough=small)
+        found = self._zxing(gray, IDENTITY, thorough=small)
         if self._wants_linear and not any(c.read.symbology in LINEAR for c in found):
-            found += self._fallback(gray)
+            found += self._fallback(gray, started_s)
         return self._arbitrate(gray, found)
 
     # -- decoders ------------------------------------------------------------------------------
 
-    def _zxing(self, gray: Gray, origin: tuple[int, int],
-               back: npt.NDArray[np.float64] | None, thorough: bool) -> list[_Candidate]:
-        """zxing-cpp on `gray`; boxes mapped to the frame by `origin` or the affine `back`.
+    def _zxing(self, gray: Gray, back: Affine, thorough: bool) -> list[_Candidate]:
+        """zxing-cpp on `gray`, boxes mapped to the frame by the affine `back`.
 
         `thorough` adds zxing's 90-degree and inverted (light on dark) retries.
         """
@@ -163,72 +177,61 @@ class DecodePipeline:
                                         try_rotate=thorough, try_invert=thorough):
             aim = r.symbology_identifier or None
             sym = _zxing_symbology(r.format, aim or "", r.text)
-            if sym is None:
-                continue
-            text = r.text
-            if not text:
-                continue
-            if sym in RETAIL:
-                norm = _retail_text(sym, text)
-                if norm is None:
-                    continue
-                text, sym = norm
-            if sym not in self.symbologies:
+            named = self._named(sym, r.text)
+            if named is None:
                 continue
             q = r.position
-            pts = np.array([[p.x, p.y] for p in (q.top_left, q.top_right, q.bottom_right,
-                                                  q.bottom_left)], np.float32)
-            if back is not None:
-                pts = cv2.transform(pts[None], back)[0].astype(np.float32)
-            else:
-                pts += np.array(origin, np.float32)
-            box, thick = _quad_geometry(pts)
-            out.append(_Candidate(CameraRead(text, sym, aim, box), thick))
+            pts = [(p.x, p.y) for p in (q.top_left, q.top_right, q.bottom_right, q.bottom_left)]
+            box, thick = _quad_geometry(pts, back)
+            out.append(_Candidate(CameraRead(named[0], named[1], aim, box), thick))
         return out
 
-    def _pyzbar(self, gray: Gray, origin: tuple[int, int]) -> list[_Candidate]:
+    def _pyzbar(self, gray: Gray, back: Affine) -> list[_Candidate]:
         """pyzbar on `gray` (retail and DataBar only: its Code 128 loses FNC4 characters)."""
         if not self._zbar:
             return []
         out: list[_Candidate] = []
         for d in pyzbar.decode(gray, symbols=self._zbar):
             sym, aim = _ZBAR_NAMES.get(d.type, (None, None))
-            try:
-                text = d.data.decode("ascii")
-            except UnicodeDecodeError:
-                continue
-            if sym is None:
-                continue
-            if sym in RETAIL:
-                norm = _retail_text(sym, text)
-                if norm is None:
-                    continue
-                text, sym = norm
-            if sym not in self.symbologies:
+            named = self._named(sym, d.data.decode("ascii", "replace"))
+            if named is None:
                 continue
             x, y, w, h = d.rect
-            box = (x + origin[0], y + origin[1], max(w, 1), max(h, 1))
-            # pyzbar confirms a code on several scan lines before reporting it: not thin.
-            out.append(_Candidate(CameraRead(text, sym, aim, box), float(THIN_BOX_PX)))
+            corners = [(p.x, p.y) for p in d.polygon] if len(d.polygon) >= 3 else [
+                (x, y), (x + w, y), (x + w, y + h), (x, y + h)]
+            # zbar too reports a code seen on one scan line only; its polygon is then a line.
+            box, thick = _quad_geometry(corners, back)
+            out.append(_Candidate(CameraRead(named[0], named[1], aim, box), thick))
         return out
 
-    def _fallback(self, gray: Gray) -> list[_Candidate]:
+    def _named(self, sym: str | None, text: str) -> tuple[str, str] | None:
+        """(text, symbology) when wanted and, for retail codes, when the check digit verifies."""
+        if sym is None or not text or "\ufffd" in text:
+            return None
+        if sym in RETAIL:
+            norm = _retail_text(sym, text)
+            if norm is None:
+                return None
+            text, sym = norm
+        return (text, sym) if sym in self.symbologies else None
+
+    def _fallback(self, gray: Gray, started_s: float) -> list[_Candidate]:
         """1-D codes zxing missed: turned ones (pyzbar) and ones in a busy scene (crops)."""
         if gray.size <= SMALL_FRAME_PX:
-            return self._pyzbar(gray, (0, 0))
+            return self._pyzbar(gray, IDENTITY)
         found: list[_Candidate] = []
         for roi in find_1d_rois(gray):
-            found += self._roi(gray, roi)
+            spent_ms = (time.perf_counter() - started_s) * 1000
+            if self.roi_budget_ms is not None and spent_ms > self.roi_budget_ms:
+                break
+            crop, back = upright_crop(gray, roi, ROI_MAX_SIDE_PX)
+            # A thin zxing EAN from a crop has no second opinion (pyzbar just saw nothing
+            # there), and crops of busy scenes are where zxing invents codes: drop it.
+            found += self._pyzbar(crop, back) or [
+                c for c in self._zxing(crop, back, thorough=True)
+                if c.read.symbology not in RETAIL or c.thickness_px >= THIN_BOX_PX]
             if found:
                 break  # one label per frame is the common case; keep the frame cheap
-        return found
-
-    def _roi(self, gray: Gray, roi: Roi) -> list[_Candidate]:
-        x, y, w, h = roi.box
-        found = self._pyzbar(np.ascontiguousarray(gray[y:y + h, x:x + w]), (x, y))
-        if not found:
-            crop, back = upright_crop(gray, roi)
-            found = self._zxing(crop, (0, 0), back, thorough=True)
         return found
 
     # -- acceptance ----------------------------------------------------------------------------
@@ -252,7 +255,8 @@ class DecodePipeline:
         pad = max(w, h) // 2
         x0, y0 = max(0, x - pad), max(0, y - pad)
         crop = np.ascontiguousarray(gray[y0:y + h + pad, x0:x + w + pad])
-        others = {c.read.text for c in self._pyzbar(crop, (x0, y0)) if c.read.symbology in RETAIL}
+        shift = np.array([[1, 0, x0], [0, 1, y0]], np.float64)
+        others = {c.read.text for c in self._pyzbar(crop, shift) if c.read.symbology in RETAIL}
         return bool(others) and read.text not in others
 
 
@@ -275,10 +279,13 @@ _DEFAULT: DecodePipeline | None = None
 
 
 def decode_image(path: str | Path) -> list[CameraRead]:
-    """The live camera's pipeline (all symbologies) on one image file, as one frame."""
+    """The live camera's pipeline (all symbologies) on one image file, as one frame.
+
+    No time budget: a still image may take the time a live frame may not.
+    """
     global _DEFAULT
     if _DEFAULT is None:
-        _DEFAULT = DecodePipeline()
+        _DEFAULT = DecodePipeline(roi_budget_ms=None)
     return _DEFAULT.decode(load_gray(path))
 
 

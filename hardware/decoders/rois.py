@@ -17,6 +17,7 @@ Gray = npt.NDArray[np.uint8]
 WORK_WIDTH_PX = 320
 MAX_ROIS = 3
 MIN_AREA_FRACTION = 0.004  # of the (shrunk) frame: smaller blobs are text or texture
+MAX_AREA_FRACTION = 0.5  # larger blobs are texture; a label that big was read whole-frame
 PAD_FRACTION = 0.15  # quiet zone and bar ends the edge map misses
 
 
@@ -55,7 +56,8 @@ def find_1d_rois(gray: Gray, max_rois: int = MAX_ROIS) -> list[Roi]:
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     min_area = MIN_AREA_FRACTION * small.shape[0] * small.shape[1]
-    blobs = sorted((c for c in contours if cv2.contourArea(c) >= min_area),
+    max_area = MAX_AREA_FRACTION * small.shape[0] * small.shape[1]
+    blobs = sorted((c for c in contours if min_area <= cv2.contourArea(c) <= max_area),
                    key=cv2.contourArea, reverse=True)[:max_rois]
     return [_to_roi(cv2.minAreaRect(c), 1.0 / scale, w, h) for c in blobs]
 
@@ -73,13 +75,16 @@ def _to_roi(rect: tuple[Sequence[float], Sequence[float], float], inv: float,
                (cx, cy), (rw, rh), float(angle))
 
 
-def upright_crop(gray: Gray, roi: Roi) -> tuple[Gray, npt.NDArray[np.float64]]:
-    """The region turned so its rectangle is axis-aligned, and the affine back to the frame."""
-    w, h = int(roi.size[0]) + 1, int(roi.size[1]) + 1
-    rot = cv2.getRotationMatrix2D(roi.center, roi.angle_deg, 1.0)
+def upright_crop(gray: Gray, roi: Roi,
+                 max_side_px: int) -> tuple[Gray, npt.NDArray[np.float64]]:
+    """The region turned so its rectangle is axis-aligned and shrunk to at most `max_side_px`,
+    and the 2x3 affine that maps crop pixels back to frame pixels."""
+    scale = min(1.0, max_side_px / max(roi.size[0], roi.size[1], 1.0))
+    w, h = int(roi.size[0] * scale) + 1, int(roi.size[1] * scale) + 1
+    rot = cv2.getRotationMatrix2D(roi.center, roi.angle_deg, scale)
     rot[0, 2] += w / 2 - roi.center[0]
     rot[1, 2] += h / 2 - roi.center[1]
-    crop = cv2.warpAffine(gray, rot, (w, h), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+    crop = cv2.warpAffine(gray, rot, (w, h), flags=cv2.INTER_AREA if scale < 1 else
+                          cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     back = cv2.invertAffineTransform(rot)
     return np.ascontiguousarray(crop, dtype=np.uint8), back.astype(np.float64)
