@@ -52,8 +52,8 @@ SMALL_FRAME_PX = 640 * 480
 ROI_BUDGET_MS = 18.0
 # A zxing 1-D box thinner than this (px across the bars) was read on a few scan lines only.
 THIN_BOX_PX = 8
-# ROI crops are shrunk to this: a label that big has modules of 5 px or more, plenty to read.
-ROI_MAX_SIDE_PX = 640
+# ROI crops are shrunk to this: an EAN-13 (113 modules with quiet zones) keeps 3.5 px modules.
+ROI_MAX_SIDE_PX = 400
 
 _F = zxingcpp.BarcodeFormat
 _ZXING_FORMATS = {
