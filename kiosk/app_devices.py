@@ -3,8 +3,9 @@
 `LaneDevices` builds the devices named in the config's [devices] table, keeps each one running
 under a `Supervisor` on the kiosk's asyncio loop, and turns what they say into checkout commands:
 
-* scanner and wedge labels -> `Scan` (the same label from two readers within a short window
-  counts once: `ScanDeduplicator`);
+* scanner, wedge and camera labels -> `Scan` (the same label from two readers within a short
+  window counts once: `ScanDeduplicator`; the camera itself reports a code once while it stays
+  in view);
 * the produce scale's readings -> `Weigh`, only while the lane waits for a weight and only what
   the legal-for-trade rules allow (`LegalWeighing`: stable, >= Min, <= Max, not under zero,
   changed since the last weighing); refusals become the shopper's message;
@@ -33,7 +34,7 @@ from hardware.device import DEFAULT_BACKOFF_S, DataEvent, Device, ErrorEvent, Ev
 from hardware.scale import Scale, ScaleStatus, Weight
 from hardware.scanner import BarcodeScanner, ScanData
 from hardware.serial_port import LineSettings
-from kiosk.config_devices import DevicesConfig, ScaleConfig, SerialPortConfig
+from kiosk.config_devices import CameraConfig, DevicesConfig, ScaleConfig, SerialPortConfig
 from kiosk.domain import commands as cmd
 from kiosk.domain.facts import Fact
 from kiosk.domain.flow import FlowState
@@ -95,6 +96,8 @@ class LaneDevices:
         if cfg.bagging is not None:
             self._supervise(_scale("bagging", cfg.bagging, continuous=True),
                             self._on_bagging_event)
+        if cfg.camera is not None:
+            self._supervise(_camera(cfg.camera), self._on_scan_event)
         if cfg.gpio is not None:
             self._start_gpio(cfg)
         self.controller.listeners.append(self._after_command)
@@ -271,6 +274,17 @@ class LaneDevices:
             out = replace(out, bagging=replace(cfg.bagging, line=replace(
                 cfg.bagging.line, port=str(bagging_sim.port))))
         return out
+
+
+def _camera(cfg: CameraConfig) -> Device:
+    """A camera scanner; its reads join the serial scanner's through the same deduplicator."""
+    from hardware.camera import CameraScanner
+    from hardware.camera_decode import DecodePipeline
+    from hardware.capture import make_source
+
+    source = make_source(cfg.source, width=cfg.width, height=cfg.height, fps=cfg.fps,
+                         loop=cfg.loop)
+    return CameraScanner("camera", source, DecodePipeline())
 
 
 def _line(port: SerialPortConfig) -> LineSettings:

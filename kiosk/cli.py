@@ -52,6 +52,15 @@ def _parser() -> argparse.ArgumentParser:
     code.add_argument("code", help="the code as the scanner sends it")
     code.add_argument("--lang", choices=("de", "en"), default="en", help="language of the texts")
 
+    dec = sub.add_parser(
+        "decode", help="read barcodes and QR codes in image files with the camera pipeline",
+        description="Run the live camera's decode pipeline on image files, one frame per image. "
+        "Prints one line per code found: PATH<TAB>TEXT<TAB>SYMBOLOGY (TEXT with \\t, \\n and "
+        "\\\\ escaped), and nothing for an image without a code. Exit 1 when an image "
+        "cannot be read.",
+    )
+    dec.add_argument("images", nargs="+", metavar="IMAGE", help="png, jpg or webp files")
+
     cat = sub.add_parser("catalog", help="manage the product catalog")
     cat_sub = cat.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
     imp = cat_sub.add_parser(
@@ -108,6 +117,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command == "sim":
         return _simulate(args)
+    if args.command == "decode":
+        return _decode(args.images)
     if args.command == "doctor" and args.probe:
         from kiosk.doctor import FAIL, probe_port
 
@@ -134,6 +145,24 @@ def _dispatch(args: argparse.Namespace) -> int:
         size = _parse_size(args.size) if args.size else None
         return app.run(config, fullscreen=args.fullscreen, size=size)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _decode(images: Sequence[str]) -> int:
+    from hardware.camera_decode import DecodePipeline, format_line, load_gray
+    from hardware.errors import HardwareError
+
+    pipeline = DecodePipeline()  # one pipeline for all images, as the live camera keeps one
+    status = 0
+    for path in images:
+        try:
+            gray = load_gray(path)
+        except HardwareError as err:
+            print(f"kiosk: {err}", file=sys.stderr)
+            status = EXIT_ERROR
+            continue
+        for read in pipeline.decode(gray):
+            print(format_line(path, read))
+    return status
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -22,6 +22,12 @@ max_weight_g = 15000
 protocol = "mtsics"
 port = "/dev/kiosk-bagging"
 
+[devices.camera]            # a camera reading barcodes and QR codes held up to it
+source = "/dev/video0"      # /dev/videoN (USB, MJPG), "picamera" (Raspberry Pi), a video file
+                            # or a folder of images replayed as frames (demo, tests)
+width = 1280
+height = 720                # (fps = 30; loop = true replays a file or folder forever)
+
 [devices.gpio]              # tower light, help button, buzzer, presence sensor, key switch
 pin_factory = "lgpio"       # lgpio (Pi 5) | rpigpio | native | mock
 light_green = 17
@@ -75,6 +81,15 @@ class ScaleConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class CameraConfig:
+    source: str
+    width: int = 1280
+    height: int = 720
+    fps: int = 30
+    loop: bool = False  # a video file or image folder starts over at its end (demo)
+
+
+@dataclass(frozen=True, slots=True)
 class GpioConfig:
     pin_factory: str = "lgpio"
     pins: Mapping[str, int] = field(default_factory=dict)
@@ -89,15 +104,16 @@ class DevicesConfig:
     scale: ScaleConfig | None = None
     bagging: ScaleConfig | None = None
     gpio: GpioConfig | None = None
+    camera: CameraConfig | None = None
 
     @property
     def any(self) -> bool:
-        return any((self.scanner, self.wedge, self.scale, self.bagging, self.gpio))
+        return any((self.scanner, self.wedge, self.scale, self.bagging, self.gpio, self.camera))
 
 
 def parse_devices(raw: Mapping[str, Any]) -> DevicesConfig:
     """Typed devices from the raw [devices] table; ConfigError names the bad key and value."""
-    known = {"simulate", "scanner", "wedge", "scale", "bagging", "gpio"}
+    known = {"simulate", "scanner", "wedge", "scale", "bagging", "gpio", "camera"}
     _no_unknown("devices", raw, known)
     simulate = raw.get("simulate", False)
     if not isinstance(simulate, bool):
@@ -110,6 +126,22 @@ def parse_devices(raw: Mapping[str, Any]) -> DevicesConfig:
         bagging=_scale("devices.bagging", _table(raw, "bagging"), "mtsics")
         if "bagging" in raw else None,
         gpio=_gpio(_table(raw, "gpio")) if "gpio" in raw else None,
+        camera=_camera(_table(raw, "camera")) if "camera" in raw else None,
+    )
+
+
+def _camera(t: Mapping[str, Any]) -> CameraConfig:
+    where = "devices.camera"
+    _no_unknown(where, t, {"source", "width", "height", "fps", "loop"})
+    loop = t.get("loop", False)
+    if not isinstance(loop, bool):
+        raise ConfigError(f"{where}.loop: expected true or false, got {loop!r}")
+    return CameraConfig(
+        source=_text(where, t, "source"),
+        width=_int(where, t, "width", 1280, 160, 4096),
+        height=_int(where, t, "height", 720, 120, 3072),
+        fps=_int(where, t, "fps", 30, 1, 120),
+        loop=loop,
     )
 
 

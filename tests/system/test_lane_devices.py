@@ -168,3 +168,44 @@ def test_an_item_put_in_the_bag_without_a_scan_stops_the_lane_for_an_attendant(
         assert controller.checkout.state is FlowState.SCANNING
 
     run_lane(tmp_path, body)
+
+
+def test_a_code_held_in_front_of_the_camera_becomes_one_line(tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+    import zxingcpp
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    label = zxingcpp.write_barcode_to_image(
+        zxingcpp.create_barcode(MILK, zxingcpp.BarcodeFormat.EAN13), scale=4)
+    scene = np.full((720, 1280), 235, np.uint8)  # a bright counter with the pack held up
+    h, w = np.asarray(label).shape[:2]
+    scene[200:200 + h, 400:400 + w] = np.asarray(label)
+    cv2.imwrite(str(frames / "milk.png"), scene)
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        '[paths]\ndata_dir = "data"\n[policy]\nopen_on_start = true\n'
+        f'[devices.camera]\nsource = "{frames}"\nfps = 10\nloop = true\n', encoding="utf-8")
+    controller = build_controller(load(config))
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        devices = LaneDevices(devices_of(load(config)), controller, refresh=lambda: None,
+                              post=loop.call_soon_threadsafe, backoff_s=(0.05,))
+        await devices.start()
+        try:
+            await until(lambda: len(controller.checkout.basket) == 1, "the milk is scanned")
+            camera = next(s.device for s in devices.supervisors if s.device.name == "camera")
+            seen = camera.stats.frames
+            await asyncio.sleep(1.0)  # the pack stays in view, frame after frame
+            assert camera.stats.frames >= seen + 5
+            assert len(controller.checkout.basket) == 1  # ... and is scanned once
+        finally:
+            await devices.stop()
+
+    try:
+        asyncio.run(main())
+    finally:
+        controller.durable.db.conn.close()
+    assert controller.checkout.basket.lines[0].sku == "MOLK-001"
