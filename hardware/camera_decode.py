@@ -32,7 +32,7 @@ from pyzbar import pyzbar
 
 from hardware.decoders.gtin import gtin_valid, upce_to_upca
 from hardware.decoders.rois import find_1d_rois, upright_crop
-from hardware.errors import ProtocolError
+from hardware.errors import DeviceConfigError, ProtocolError
 
 Gray = npt.NDArray[np.uint8]
 Box = tuple[int, int, int, int]
@@ -133,14 +133,18 @@ def _quad_geometry(corners: list[tuple[int, int]], back: Affine) -> tuple[Box, f
 
 
 class DecodePipeline:
-    """Decodes grey frames with zxing-cpp first and pyzbar on regions where zxing saw nothing."""
+    """Decodes grey frames with zxing-cpp first and pyzbar on regions where zxing saw nothing.
+
+    `decode` keeps no state between frames, so one pipeline may serve a worker thread.
+    Raises DeviceConfigError (a ValueError) for a symbology it does not know.
+    """
 
     def __init__(self, symbologies: Iterable[str] = ALL_SYMBOLOGIES,
                  roi_budget_ms: float | None = ROI_BUDGET_MS) -> None:
         wanted = tuple(dict.fromkeys(symbologies))
         unknown = [s for s in wanted if s not in _ZXING_FORMATS]
         if unknown or not wanted:
-            raise ValueError(
+            raise DeviceConfigError(
                 f"unknown camera symbologies {unknown or wanted}: use some of "
                 f"{', '.join(ALL_SYMBOLOGIES)}")
         self.symbologies = frozenset(wanted)

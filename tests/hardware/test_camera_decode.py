@@ -28,7 +28,7 @@ from hardware.camera_decode import (
 )
 from hardware.decoders.gtin import check_digit, gtin_valid, upce_to_upca
 from hardware.decoders.synthetic import Scene, render_scene
-from hardware.errors import HardwareError, ProtocolError
+from hardware.errors import DeviceConfigError, HardwareError, ProtocolError
 
 PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "barcode-photos"
 FOLDERS = sorted(p.name for p in PHOTOS.iterdir() if p.is_dir()) if PHOTOS.is_dir() else []
@@ -195,7 +195,7 @@ def test_restricted_symbologies_ignore_other_codes() -> None:
 
 
 def test_an_unknown_symbology_is_refused_with_the_known_ones() -> None:
-    with pytest.raises(ValueError, match=r"pdf417.*ean13"):
+    with pytest.raises(DeviceConfigError, match=r"pdf417.*ean13"):
         DecodePipeline(["pdf417"])
     assert "datamatrix" in ALL_SYMBOLOGIES
 
