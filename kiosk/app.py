@@ -365,6 +365,7 @@ def run(config: Config, *, fullscreen: bool | None = None, size: tuple[int, int]
             devices_of(config), controller,
             refresh=lambda: app.render(controller.view()),
             post=loop.call_soon_threadsafe,
+            on_preview=app.show_preview,
         )
         await devices.start()
         try:

@@ -58,12 +58,14 @@ class LaneDevices:
         refresh: Callable[[], None],
         post: Post,
         backoff_s: Sequence[float] = DEFAULT_BACKOFF_S,
+        on_preview: Callable[[Any], None] | None = None,
     ) -> None:
         self.config = config
         self.controller = controller
         self.refresh = refresh
         self.post = post
         self.backoff_s = backoff_s
+        self.on_preview = on_preview
         self.supervisors: list[Supervisor] = []
         self.simulators: list[Any] = []
         self.dedup = ScanDeduplicator()
@@ -97,7 +99,7 @@ class LaneDevices:
             self._supervise(_scale("bagging", cfg.bagging, continuous=True),
                             self._on_bagging_event)
         if cfg.camera is not None:
-            self._supervise(_camera(cfg.camera), self._on_scan_event)
+            self._supervise(_camera(cfg.camera, self.on_preview), self._on_scan_event)
         if cfg.gpio is not None:
             self._start_gpio(cfg)
         self.controller.listeners.append(self._after_command)
@@ -276,7 +278,7 @@ class LaneDevices:
         return out
 
 
-def _camera(cfg: CameraConfig) -> Device:
+def _camera(cfg: CameraConfig, on_preview: Callable[[Any], None] | None) -> Device:
     """A camera scanner; its reads join the serial scanner's through the same deduplicator."""
     from hardware.camera import CameraScanner
     from hardware.camera_decode import DecodePipeline
@@ -284,7 +286,7 @@ def _camera(cfg: CameraConfig) -> Device:
 
     source = make_source(cfg.source, width=cfg.width, height=cfg.height, fps=cfg.fps,
                          loop=cfg.loop)
-    return CameraScanner("camera", source, DecodePipeline())
+    return CameraScanner("camera", source, DecodePipeline(), on_preview=on_preview)
 
 
 def _line(port: SerialPortConfig) -> LineSettings:

@@ -158,6 +158,25 @@ class KioskApp(App):
             view = self.controller.view()
         self.render(view)
 
+    def show_preview(self, frame: Any) -> None:
+        """Show the camera's downscaled RGB preview (an H x W x 3 uint8 array) in the header, so
+        a shopper sees where to hold a code. Call on the UI thread (the camera posts it there)."""
+        from kivy.graphics.texture import Texture
+
+        root = self.root
+        if root is None:
+            return
+        height, width = int(frame.shape[0]), int(frame.shape[1])
+        texture = root.preview_texture
+        if texture is None or tuple(texture.size) != (width, height):
+            texture = Texture.create(size=(width, height), colorfmt="rgb")
+            texture.flip_vertical()  # numpy rows run top-down, GL textures bottom-up
+            root.preview_texture = texture
+        texture.blit_buffer(frame.tobytes(), colorfmt="rgb", bufferfmt="ubyte")
+        root.ids.preview.texture = texture
+        root.ids.preview.canvas.ask_update()
+        root.has_preview = True
+
     def render(self, view: LaneView) -> None:
         """Draw `view` (nothing happens when it equals the one on screen)."""
         if self.root is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition
 
@@ -48,6 +48,8 @@ class KioskRoot(FloatLayout):
     message_text = StringProperty("")
     message_level = StringProperty("info")
     typed_text = StringProperty("")
+    has_preview = BooleanProperty(False)  # a camera is fitted and has sent a frame
+    preview_texture = ObjectProperty(None, allownone=True)
 
     def __init__(self, emit: Emit, **kwargs: object) -> None:
         super().__init__(**kwargs)

@@ -284,6 +284,21 @@ class Harness:
                     problems.append(f"buttons {a.text!r} and {b.text!r} overlap")
         return problems
 
+    def op_preview(self, width: int, height: int) -> bool:
+        """Push a camera preview frame: a blue counter with a white label of black bars, and a
+        red band along the top edge (so an upside-down preview shows in the screenshot)."""
+        import numpy as np
+
+        frame = np.zeros((height, width, 3), np.uint8)
+        frame[:, :] = (40, 90, 200)  # RGB: blue
+        top, left = height // 4, width // 4
+        frame[top:3 * top, left:3 * left] = 255
+        for x in range(left + 4, 3 * left - 4, 6):
+            frame[top + 4:3 * top - 4, x:x + 3] = 0
+        frame[: height // 8, :] = (220, 30, 30)
+        self.app.show_preview(frame)
+        return bool(self.app.root.has_preview)
+
     def op_sent(self) -> str:
         sent, self.controller.sent = self.controller.sent, []
         return _dump(sent)

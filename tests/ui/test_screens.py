@@ -256,3 +256,11 @@ def test_the_bagging_prompt_shows_and_skip_bagging_sends_its_line(window: KioskW
     assert window.sent() == [SkipBagging(7)]
     window.show(views.BASKET)
     assert "skip_bagging" not in window.buttons()
+
+
+def test_a_camera_preview_appears_in_the_header_so_the_shopper_sees_where_to_hold_a_code(
+    window: KioskWindow,
+) -> None:
+    window.show(views.BASKET)
+    assert window.call("preview", width=320, height=180) is True
+    window.look("basket_camera_preview")
