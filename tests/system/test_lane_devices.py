@@ -209,3 +209,37 @@ def test_a_code_held_in_front_of_the_camera_becomes_one_line(tmp_path: Path) -> 
     finally:
         controller.durable.db.conn.close()
     assert controller.checkout.basket.lines[0].sku == "MOLK-001"
+
+
+def test_in_the_demo_the_weighing_keypad_puts_the_grams_on_the_simulated_scale(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        '[paths]\ndata_dir = "data"\n[policy]\nopen_on_start = true\n'
+        '[devices]\nsimulate = true\n[devices.scale]\nprotocol = "nci"\nport = "simulated"\n',
+        encoding="utf-8")
+    controller = build_controller(load(config))
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        devices = LaneDevices(devices_of(load(config)), controller, refresh=lambda: None,
+                              post=loop.call_soon_threadsafe, backoff_s=(0.05,))
+        await devices.start()
+        try:
+            await until(lambda: all(s.device.is_open for s in devices.supervisors), "open")
+            assert controller.scale_entry == "simulated"
+            controller.send(ui.Start())
+            controller.send(ui.SelectItem(BANANAS_PLU))
+            controller.send(ui.WeightEntered(weight_g=850))  # typed on the weighing screen
+            # ... but priced from what the (simulated) scale then reports, stable and legal
+            await until(lambda: controller.checkout.state is FlowState.SCANNING, "weighed")
+            line = controller.checkout.basket.lines[-1]
+            assert (line.weight_g, line.amount_cents) == (850, 144)  # 0,85 kg x 1,69 €/kg
+        finally:
+            await devices.stop()
+
+    try:
+        asyncio.run(main())
+    finally:
+        controller.durable.db.conn.close()
