@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).resolve().parent
 # Widgets first: screens' rules use the widget classes' rules.
 KV_FILES = (
-    "widgets/buttons.kv", "widgets/keypad.kv", "widgets/lines.kv", "widgets/produce.kv",
+    "widgets/buttons.kv", "widgets/keypad.kv", "widgets/lines.kv", "widgets/osk.kv",
+    "widgets/produce.kv",
     "widgets/overlay.kv", "screens/attract.kv", "screens/basket.kv", "screens/weighing.kv",
     "screens/paying.kv", "screens/thanks.kv", "screens/notice.kv", "root.kv",
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
 from kiosk.domain.basket import Line
@@ -32,6 +33,9 @@ from kiosk.ui.viewmodel import (
     VatRowView,
     WeighingView,
 )
+
+# Where the catalog's relative picture names live (the package's data folder).
+IMAGES_DIR = Path(__file__).resolve().parent.parent / "data" / "images"
 
 SCREEN_FOR_STATE: Mapping[FlowState, ScreenName] = {
     FlowState.CLOSED: "closed",
@@ -270,6 +274,8 @@ def weighing_view(item: Mapping[str, Any] | None, lang: str, *, entry: str = "ma
 
 
 def produce_views(products: Iterable[Product], lang: str) -> tuple[ProduceView, ...]:
+    """The tiles of the "item without barcode" lookup: products with a PLU, in catalog order,
+    with their category in `lang` and their picture's path (see `image_path`)."""
     views = []
     for p in products:
         if p.plu is None:
@@ -279,8 +285,27 @@ def produce_views(products: Iterable[Product], lang: str) -> tuple[ProduceView, 
             plu=p.plu,
             name=p.name(lang),
             price_text=t("per_kg", lang, price=price) if p.sold_by_weight else price,
+            category=category_text(p.category, lang),
+            image=image_path(p.image),
         ))
     return tuple(views)
+
+
+def category_text(category: str, lang: str) -> str:
+    """A catalog category as shown: translated when strings.py knows it, "Sonstiges" when empty."""
+    if not category.strip():
+        return t("lookup_other", lang)
+    key = f"category:{category}"
+    return t(key, lang) if has(key) else category
+
+
+def image_path(image: str | None) -> str:
+    """The catalog's picture as a path: a bare or relative name is looked up in IMAGES_DIR
+    (no disk access here: the tile shows initials when the file does not exist)."""
+    if not image or not image.strip():
+        return ""
+    path = Path(image.strip())
+    return str(path if path.is_absolute() else IMAGES_DIR / path)
 
 
 def paying_view(pending: Mapping[str, Any] | None, lang: str) -> PayingView | None:

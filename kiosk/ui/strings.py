@@ -18,7 +18,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "attract_start": ("Einkauf starten", "Start shopping"),
     "pay": ("Bezahlen", "Pay"),
     "help": ("Hilfe", "Help"),
-    "produce": ("Obst & Gemüse", "Fruit & veg"),
+    "produce": ("Artikel ohne Barcode", "Item without barcode"),
     "total": ("Summe", "Total"),
     "items_one": ("1 Artikel", "1 item"),
     "items_many": ("{n} Artikel", "{n} items"),
@@ -29,8 +29,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "empty_basket": ("Bitte scannen Sie Ihren ersten Artikel.", "Please scan your first item."),
     "voided": ("storniert", "voided"),
     "age_badge": ("ab {n}", "{n}+"),
-    "produce_title": ("Obst & Gemüse wählen", "Choose fruit & veg"),
-    "plu_entry": ("PLU-Nummer eingeben", "Enter PLU number"),
     "back": ("Zurück", "Back"),
     "ok": ("OK", "OK"),
     "clear": ("Löschen", "Clear"),
@@ -148,6 +146,18 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "blocks_scan": ("Scannen", "scanning"),
     "blocks_pay": ("Bezahlen", "payment"),
     "blocks_prefix": ("Gesperrt: {what}", "Paused: {what}"),
+    # The "item without barcode" lookup; "category:<catalog name>" translates a category.
+    "lookup_title": ("Artikel ohne Barcode", "Item without barcode"),
+    "lookup_search": ("Suchen: Name oder PLU", "Search: name or PLU"),
+    "lookup_none": ("Nichts gefunden. Bitte anders schreiben oder das Personal fragen.",
+                    "Nothing found. Try another spelling or ask a member of staff."),
+    "lookup_count": ("{n} Artikel", "{n} items"),
+    "lookup_other": ("Sonstiges", "Other"),
+    "category:Obst & Gemüse": ("Obst & Gemüse", "Fruit & veg"),
+    "category:Backwaren": ("Backwaren", "Bakery"),
+    "category:Non-Food": ("Non-Food", "Non-food"),
+    "category:Käsetheke": ("Käsetheke", "Cheese counter"),
+    "category:Fleisch & Wurst": ("Fleisch & Wurst", "Meat & sausage"),
 }
 
 LANGS = ("de", "en")

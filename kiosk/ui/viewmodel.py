@@ -106,11 +106,16 @@ class WeighingView:
 
 @dataclass(frozen=True, slots=True)
 class ProduceView:
-    """A tile on the "Obst & Gemüse" picker: its PLU, name and price per kilogram (text)."""
+    """A tile on the "item without barcode" lookup: its PLU, name and price per kilogram or
+    per piece (text); `category` as shown (in the view's language), `image` the picture's
+    path ("" when the catalog has none: the tile draws the item's initials instead).
+    """
 
     plu: str
     name: str
     price_text: str
+    category: str = ""
+    image: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ def test_the_basket_shows_lines_totals_vat_and_the_big_buttons(window: KioskWind
     for expected in ("Vollmilch 3,5 % 1 l", "2 x 1,29 €", "2,58 €", "Pfand", "Äpfel Braeburn",
                      "0,456 kg x 2,99 €/kg", "ab 16", "storniert", "Summe", "13,27 €",
                      "11 Artikel", "MwSt. A 19 %", "1,23 €", "davon Pfand", "3 für 2 Brötchen",
-                     "-0,35 €", "Bezahlen", "Hilfe", "Obst & Gemüse"):
+                     "-0,35 €", "Bezahlen", "Hilfe", "Artikel ohne Barcode"):
         assert expected in texts, expected
     buttons = window.buttons()
     assert buttons["pay"]["disabled"] is False
@@ -78,8 +78,8 @@ def test_an_error_shows_as_a_red_banner_over_the_basket(window: KioskWindow) -> 
 def test_the_english_basket_is_english_throughout(window: KioskWindow) -> None:
     window.show(views.english(views.BASKET))
     texts = window.texts()
-    assert {"Pay", "Help", "Total", "Fruit & veg", "Deutsch", "11 items", "incl. deposit"} <= set(
-        texts)
+    assert {"Pay", "Help", "Total", "Item without barcode", "Deutsch", "11 items",
+            "incl. deposit"} <= set(texts)
     assert "Bezahlen" not in texts
     window.look("basket_en")
 
@@ -92,16 +92,18 @@ def test_pay_and_help_send_their_intents(window: KioskWindow) -> None:
 
 
 def test_the_produce_picker_selects_by_tile_or_by_plu(window: KioskWindow) -> None:
+    # One category: the lookup opens straight on its tiles (more in test_produce.py).
     window.show(views.BASKET)
     window.tap(key="produce")
-    assert "Obst & Gemüse wählen" in window.texts()
-    assert window.buttons()["plu_ok"]["disabled"] is True
+    assert "Artikel ohne Barcode" in window.texts()
     window.look("produce_picker")
     window.tap(text="Bananen\n1,99 €/kg")
+    window.tap(key="lookup_search")
     for digit in "4131":
-        window.tap(key=digit)
-    window.tap(key="plu_ok")
+        window.tap(key=f"osk_{digit}")
+    window.tap(key="4131")
     assert window.sent() == [SelectItem("4011"), SelectItem("4131")]
+    window.tap(key="produce_back")
     window.tap(key="produce_back")
     assert "Vollmilch 3,5 % 1 l" in window.texts()
 

@@ -28,6 +28,38 @@ PRODUCE = (
     ProduceView("4225", "Kartoffeln festkochend", "1,49 €/kg"),
 )
 
+# The lookup as present() builds it from a catalog with three categories (German and English).
+PRODUCE_LOOKUP = (
+    ProduceView("4011", "Bananen", "1,69 €/kg", "Obst & Gemüse"),
+    ProduceView("4131", "Äpfel Fuji", "3,29 €/kg", "Obst & Gemüse"),
+    ProduceView("4135", "Äpfel Gala", "2,79 €/kg", "Obst & Gemüse"),
+    ProduceView("4022", "Weintrauben hell, kernlos", "4,49 €/kg", "Obst & Gemüse"),
+    ProduceView("4072", "Kartoffeln, mehligkochend", "1,49 €/kg", "Obst & Gemüse"),
+    ProduceView("4645", "Champignons weiß, lose", "5,99 €/kg", "Obst & Gemüse"),
+    ProduceView("4664", "Rispentomaten", "3,99 €/kg", "Obst & Gemüse"),
+    ProduceView("4053", "Zitrone", "0,55 €", "Obst & Gemüse"),
+    ProduceView("4046", "Avocado Hass", "1,39 €", "Obst & Gemüse"),
+    ProduceView("101", "Brötchen", "0,29 €", "Backwaren"),
+    ProduceView("102", "Körnerbrötchen", "0,49 €", "Backwaren"),
+    ProduceView("103", "Laugenbrezel", "0,59 €", "Backwaren"),
+    ProduceView("900", "Tragetasche aus Papier", "0,30 €", "Non-Food"),
+)
+PRODUCE_LOOKUP_EN = (
+    ProduceView("4011", "Bananas", "€1.69/kg", "Fruit & veg"),
+    ProduceView("4131", "Fuji apples", "€3.29/kg", "Fruit & veg"),
+    ProduceView("4135", "Gala apples", "€2.79/kg", "Fruit & veg"),
+    ProduceView("4022", "Green seedless grapes", "€4.49/kg", "Fruit & veg"),
+    ProduceView("4072", "Floury potatoes", "€1.49/kg", "Fruit & veg"),
+    ProduceView("4645", "White mushrooms, loose", "€5.99/kg", "Fruit & veg"),
+    ProduceView("4664", "Vine tomatoes", "€3.99/kg", "Fruit & veg"),
+    ProduceView("4053", "Lemon", "€0.55", "Fruit & veg"),
+    ProduceView("4046", "Hass avocado", "€1.39", "Fruit & veg"),
+    ProduceView("101", "Bread roll", "€0.29", "Bakery"),
+    ProduceView("102", "Seeded roll", "€0.49", "Bakery"),
+    ProduceView("103", "Pretzel", "€0.59", "Bakery"),
+    ProduceView("900", "Paper carrier bag", "€0.30", "Non-food"),
+)
+
 LINES = (
     LineView(1, "Vollmilch 3,5 % 1 l", "2 x 1,29 €", "1,29 €", "2,58 €", quantity=2,
              can_change_quantity=True),
@@ -120,3 +152,7 @@ def with_decrease(view: LaneView) -> LaneView:
     """`view` with the - button offered on every changeable line (as for an attendant)."""
     lines = tuple(replace(x, can_decrease=x.can_change_quantity) for x in view.lines)
     return replace(view, lines=lines)
+
+
+LOOKUP = replace(BASKET, produce=PRODUCE_LOOKUP)
+LOOKUP_EN = replace(BASKET, lang="en", produce=PRODUCE_LOOKUP_EN)
