@@ -39,6 +39,59 @@ KV_FILES = (
     "screens/paying.kv", "screens/thanks.kv", "screens/notice.kv", "root.kv",
 )
 TICK_S = 0.5
+# Two touch-downs this close in time and place are one finger seen twice (kivy issue 8494: a
+# Raspberry Pi touchscreen reaches Kivy both as SDL's emulated mouse and through probesysfs'
+# hidinput/mtdev provider). A person's fastest deliberate double tap is about 100 ms apart.
+DUPLICATE_TOUCH_S = 0.05
+DUPLICATE_TOUCH_PX = 24.0
+
+
+class TouchDeduplicator:
+    """Swallows the second copy of one finger, with its moves and its touch-up: a touch-down
+    within `window_s` seconds and `distance_px` window pixels of an accepted one that came from
+    another input provider (device), or from the same one while that touch is still down.
+
+    A provider's own down-up-down at one spot stays two taps (a quick re-tap of "+"). Bind
+    `on_motion` to the Window: returning True stops Kivy from dispatching the event.
+    """
+
+    def __init__(
+        self, window_s: float = DUPLICATE_TOUCH_S, distance_px: float = DUPLICATE_TOUCH_PX
+    ) -> None:
+        self.window_s = window_s
+        self.distance_px = distance_px
+        self.dropped = 0  # duplicate touch-downs swallowed so far
+        # accepted touch-downs: (time_s, x_px, y_px, device, uid)
+        self._recent: list[tuple[float, float, float, str, int]] = []
+        self._down: set[int] = set()  # uids of accepted touches not yet up
+        self._swallowed: set[int] = set()  # uids whose moves and touch-up must go too
+
+    def on_motion(self, window: Any, etype: str, touch: Any) -> bool:
+        if not getattr(touch, "is_touch", False):
+            return False
+        uid = touch.uid
+        if etype != "begin":
+            if etype == "end":
+                self._down.discard(uid)
+            if uid not in self._swallowed:
+                return False
+            if etype == "end":
+                self._swallowed.discard(uid)
+            return True
+        # spos is 0..1 whatever the provider's own units; time_start is when it was read
+        now_s, x, y = float(touch.time_start), touch.sx * window.width, touch.sy * window.height
+        device = str(touch.device)
+        self._recent = [r for r in self._recent if abs(now_s - r[0]) <= self.window_s]
+        if any(abs(x - rx) <= self.distance_px and abs(y - ry) <= self.distance_px
+               and (rdevice != device or ruid in self._down)
+               for _t, rx, ry, rdevice, ruid in self._recent):
+            self._swallowed.add(uid)
+            self.dropped += 1
+            log.debug("duplicate touch-down from %s at (%.0f, %.0f) dropped", device, x, y)
+            return True
+        self._recent.append((now_s, x, y, device, uid))
+        self._down.add(uid)
+        return False
 
 
 class Controller(Protocol):
@@ -79,7 +132,9 @@ class KioskApp(App):
         # Before the window exists: Escape must never close a kiosk, and a right click must
         # not leave multitouch-emulation dots on the screen.
         Config.set("kivy", "exit_on_escape", "0")
-        Config.set("input", "mouse", "mouse,multitouch_on_demand")
+        # disable_on_activity: the emulated mouse stays quiet while a real touch is down, so a
+        # touchscreen seen as mouse and touch device counts once (kivy issue 8494).
+        Config.set("input", "mouse", "mouse,multitouch_on_demand,disable_on_activity")
         # The window is created at its final size when it does not exist yet; an offscreen
         # (EGL) surface does not follow a later resize.
         Config.set("graphics", "width", str(size[0]))
@@ -96,6 +151,7 @@ class KioskApp(App):
         self.view: LaneView | None = None
         self._local_message: MessageView | None = None
         self._events: list[Any] = []
+        self.touches = TouchDeduplicator()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -120,6 +176,7 @@ class KioskApp(App):
             size=self._on_resize, on_key_down=self._on_key_down, on_textinput=self._on_textinput
         )
         Window.bind(on_flip=self._on_flip)
+        Window.bind(on_motion=self.touches.on_motion)
         root = KioskRoot(self.send)
         self._render_into(root, self.controller.view())
         self._events.append(Clock.schedule_interval(self._tick, TICK_S))
@@ -135,6 +192,7 @@ class KioskApp(App):
             size=self._on_resize, on_key_down=self._on_key_down, on_textinput=self._on_textinput
         )
         Window.unbind(on_flip=self._on_flip)
+        Window.unbind(on_motion=self.touches.on_motion)
 
     # -- intents and views -----------------------------------------------------------------
 

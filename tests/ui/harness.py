@@ -16,6 +16,7 @@ import os
 import pickle
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -231,6 +232,28 @@ class Harness:
         touch = Touch(x, y)
         EventLoop.post_dispatch_input("begin", touch)
         EventLoop.post_dispatch_input("end", touch)
+
+    def op_touches(self, steps: list[list[Any]], key: str | None = None,
+                   text: str | None = None, index: int = -1) -> int:
+        """Play raw touch events near the widget's centre, as several input providers would:
+        each step is [etype, finger, dx_px, dy_px, t_ms, device] ("begin", "update" or "end"; a
+        finger is one MotionEvent from input provider `device`; t_ms its read time after the
+        first). Returns how many duplicate touch-downs the app has dropped so far.
+        """
+        widget = self._find(key, text, index)
+        cx, cy = widget.to_window(*widget.center)
+        # time_start is read from time.time(); the last step is now, none in the future
+        start_s = time.time() - max((step[4] for step in steps), default=0) / 1000.0
+        fingers: dict[int, Touch] = {}
+        for etype, finger, dx, dy, t_ms, device in steps:
+            if finger not in fingers:
+                fingers[finger] = Touch(cx + dx, cy + dy)
+                fingers[finger].device = device
+            touch = fingers[finger]
+            if etype == "begin":
+                touch.time_start = start_s + t_ms / 1000.0
+            EventLoop.post_dispatch_input(etype, touch)
+        return int(self.app.touches.dropped)
 
     def op_widget(self, key: str | None = None, text: str | None = None, index: int = -1) -> Any:
         w = self._find(key, text, index)
