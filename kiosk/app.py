@@ -30,8 +30,10 @@ from kiosk.journal.catalog import CatalogStore
 from kiosk.journal.catalog_import import read_catalog_file
 from kiosk.journal.db import open_db
 from kiosk.journal.durable import DurableCheckout
+from kiosk.journal.sales import outbox_status
 from kiosk.ui import intents as ui
 from kiosk.ui.present import present
+from kiosk.ui.staff_status import DeviceStatus, UploadStatus
 from kiosk.ui.viewmodel import LaneView, MessageView
 
 log = logging.getLogger(__name__)
@@ -125,6 +127,9 @@ class LaneController:
         self.weight_entry: Callable[[int], bool] | None = None
         self.scale_entry = "manual"  # "scale" / "simulated" once LaneDevices fits one
         self.live_weight_g: int | None = None  # the produce scale's live weight, for display
+        # Set by LaneDevices: each supervised device's name, online flag and outages, for the
+        # attendant panel.
+        self.status_source: Callable[[], Sequence[DeviceStatus]] | None = None
         self._timers = _Timers()
 
     @property
@@ -142,7 +147,18 @@ class LaneController:
             staff_panel=self.staff_panel,
             scale_entry=self.scale_entry,
             live_weight_g=self.live_weight_g,
+            **self._staff_status(),
         )
+
+    def _staff_status(self) -> dict[str, Any]:
+        """Device and upload status, read only while an attendant is logged in (the panel is
+        the only place that shows them, and the outbox count is one indexed query)."""
+        if self.checkout.session is None:
+            return {}
+        devices = tuple(self.status_source()) if self.status_source is not None else ()
+        queue = outbox_status(self.durable.db)
+        upload = UploadStatus(queue.pending, queue.oldest_pending_at, queue.last_error)
+        return {"devices": devices, "upload": upload, "now": self.clock()}
 
     def send(self, intent: Any) -> LaneView:
         if isinstance(intent, ui.ToggleLanguage):
@@ -200,11 +216,15 @@ class LaneController:
             ))
             return self.view()
         if self.checkout.timeout_due(now):
-            self._execute(cmd.Timeout())
+            self.perform(cmd.Timeout())  # perform: an idle logout also closes the staff panel
             return self.view()
         return None
 
     def _execute(self, command: Any) -> None:
+        # A badge is never a product: in every state, a code with the badge prefix logs in.
+        prefix = self.checkout.policy.badge_prefix
+        if isinstance(command, cmd.Scan) and prefix and command.text.startswith(prefix):
+            command = cmd.AttendantBadge(code=command.text)
         ctx = Context(now=self.clock(), catalog=self.catalog, new_id=lambda: uuid.uuid4().hex)
         outcome: Sequence[Fact] | BaseException
         try:
@@ -219,6 +239,8 @@ class LaneController:
             outcome = err
         else:
             self.message = None
+            if isinstance(command, cmd.AttendantBadge):
+                self.staff_panel = True  # a badge scanned at the shopper's screen opens the panel
         for listener in self.listeners:
             listener(outcome)
 

@@ -30,7 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from hardware.dedup import ScanDeduplicator
-from hardware.device import DEFAULT_BACKOFF_S, DataEvent, Device, ErrorEvent, Event, Supervisor
+from hardware.device import (
+    DEFAULT_BACKOFF_S,
+    OPEN_STATES,
+    DataEvent,
+    Device,
+    ErrorEvent,
+    Event,
+    Supervisor,
+)
 from hardware.scale import Scale, ScaleStatus, Weight
 from hardware.scanner import BarcodeScanner, ScanData
 from hardware.serial_port import LineSettings
@@ -40,6 +48,7 @@ from kiosk.domain.facts import Fact
 from kiosk.domain.flow import FlowState
 from kiosk.domain.weighing import LegalWeighing, ScaleCondition, ScaleReading, WeighingRefused
 from kiosk.lane.signals import light_pattern, sound_for
+from kiosk.ui.staff_status import DeviceStatus
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +112,14 @@ class LaneDevices:
         if cfg.gpio is not None:
             self._start_gpio(cfg)
         self.controller.listeners.append(self._after_command)
+        self.controller.status_source = self.device_status
         self._after_command(())
+
+    def device_status(self) -> list[DeviceStatus]:
+        """Each supervised device for the attendant panel: open (even after one failed
+        operation) counts as online; offline or closed (being reopened) does not."""
+        return [DeviceStatus(s.device.name, s.device.state in OPEN_STATES, s.outages)
+                for s in self.supervisors]
 
     async def stop(self) -> None:
         for supervisor in self.supervisors:

@@ -8,6 +8,7 @@ describes every key; `docs/kiosk.example.toml` is a complete example.
 
     python -m kiosk.config check FILE     validate a file and print what it sets
     python -m kiosk.config hash-pin       make a pin_hash for an [[attendants]] table
+    python -m kiosk.config hash-badge     make a badge_hash (scan the badge at the prompt)
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config_devices import parse_devices
-from kiosk.domain.attendants import Attendant, hash_pin, is_valid_pin, is_valid_pin_hash
+from kiosk.domain.attendants import (
+    Attendant,
+    hash_badge,
+    hash_pin,
+    is_valid_badge,
+    is_valid_pin,
+    is_valid_pin_hash,
+)
 from kiosk.domain.policy import Policy, Reason, Role
 from kiosk.errors import ConfigError
 
@@ -225,6 +233,7 @@ _POLICY_INTS = {  # key -> smallest allowed value
     "pin_failure_window_s": 1, "pin_lockout_s": 1, "idle_timeout_s": 10,
     "bagging_timeout_s": 1, "bagging_tolerance_g": 0, "bagging_tolerance_pct": 0,
     "bagging_noise_g": 0, "learned_min_samples": 1, "learned_k_sigma": 1, "skip_bagging_max": 0,
+    "attendant_idle_s": 10,
 }
 
 
@@ -233,6 +242,7 @@ def _policy(t: _Table) -> Policy:
     v = {key: t.whole(key, getattr(d, key), low) for key, low in _POLICY_INTS.items()}
     open_on_start = t.flag("open_on_start", d.open_on_start)
     bagging = t.flag("bagging", d.bagging)
+    badge_prefix = t.text("badge_prefix", d.badge_prefix, allow_empty=True)
     clearance = dict(d.clearance)
     ct = t.table("clearance")
     known = [r.value for r in Reason]
@@ -243,10 +253,11 @@ def _policy(t: _Table) -> Policy:
         roles = ct.str_list(key, (), [r.value for r in Role], allow_empty=True)
         clearance[Reason(key)] = frozenset(Role(r) for r in roles)
     t.finish()
-    return Policy(clearance=clearance, open_on_start=open_on_start, bagging=bagging, **v)
+    return Policy(clearance=clearance, open_on_start=open_on_start, bagging=bagging,
+                  badge_prefix=badge_prefix, **v)
 
 
-_ATTENDANT_KEYS = ("id", "name", "role", "pin_hash")
+_ATTENDANT_KEYS = ("id", "name", "role", "pin_hash", "badge_hash")
 
 
 def _attendants(raw: Any) -> tuple[Attendant, ...]:
@@ -275,8 +286,14 @@ def _attendants(raw: Any) -> tuple[Attendant, ...]:
             raise ConfigError(f"{where}.pin_hash: expected 'scrypt$16384$8$1$<salt hex>$<hash "
                               f"hex>' (make one with: python -m kiosk.config hash-pin), got "
                               f"{_clip(repr(pin_hash))}")
+        badge_hash = t.get("badge_hash", None)
+        if badge_hash is not None and not (isinstance(badge_hash, str)
+                                           and is_valid_pin_hash(badge_hash)):
+            raise ConfigError(f"{where}.badge_hash: expected 'scrypt$16384$8$1$<salt hex>$<hash "
+                              f"hex>' (make one with: python -m kiosk.config hash-badge), got "
+                              f"{_clip(repr(badge_hash))}")
         t.finish()
-        out.append(Attendant(ident, name, Role(role), pin_hash))
+        out.append(Attendant(ident, name, Role(role), pin_hash, badge_hash))
     return tuple(out)
 
 
@@ -295,7 +312,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "store": ("id", "name", "language", "languages", "currency"),
     "lane": ("id", "fullscreen", "window_size"),
     "paths": ("data_dir", "journal", "catalog"),
-    "policy": (*_POLICY_INTS, "open_on_start", "bagging", "clearance"),
+    "policy": (*_POLICY_INTS, "open_on_start", "bagging", "clearance", "badge_prefix"),
     "policy.clearance": tuple(r.value for r in Reason),
     "payment": ("kind", "approve"),
     "attendants": _ATTENDANT_KEYS,
@@ -388,7 +405,8 @@ class _Table:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`check FILE` validates a config; `hash-pin` reads a PIN and prints its pin_hash."""
+    """`check FILE` validates a config; `hash-pin` / `hash-badge` read a PIN / badge code and
+    print its hash."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["hash-pin"] and len(args) == 1:
         import getpass
@@ -399,6 +417,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         print(hash_pin(pin, os.urandom(16)))
         return 0
+    if args[:1] == ["hash-badge"] and len(args) == 1:
+        import getpass
+
+        code = getpass.getpass("badge code (scan it): ").strip()
+        if not is_valid_badge(code):
+            print("error: a badge code is 6 to 64 printable characters without spaces",
+                  file=sys.stderr)
+            return 2
+        print(hash_badge(code, os.urandom(16)))
+        return 0
     if args[:1] == ["check"] and len(args) == 2:
         try:
             config = load_config(Path(args[1]))
@@ -408,7 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{args[1]}: OK; store {config.store.id}, lane {config.lane.id}, "
               f"{len(config.attendants)} attendant(s), journal {config.paths.journal}")
         return 0
-    print("usage: python -m kiosk.config check FILE | hash-pin", file=sys.stderr)
+    print("usage: python -m kiosk.config check FILE | hash-pin | hash-badge", file=sys.stderr)
     return 2
 
 

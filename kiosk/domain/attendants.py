@@ -55,6 +55,7 @@ class Attendant:
     name: str
     role: Role
     pin_hash: str = field(repr=False)
+    badge_hash: str | None = field(default=None, repr=False)
 
 
 def is_valid_pin(pin: str) -> bool:
@@ -103,6 +104,80 @@ def verify_pin(pin: str, pin_hash: str) -> bool:
     got = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, dklen=len(key),
                          maxmem=256 * n * r * p)
     return hmac.compare_digest(got, key)
+
+
+BADGE_KEY = "badge"
+BADGE_MIN_CHARS = 6
+BADGE_MAX_CHARS = 64
+
+
+def is_valid_badge(code: str) -> bool:
+    """True for 6 to 64 printable ASCII characters without spaces (what a badge code holds)."""
+    return (code.isascii() and code.isprintable() and " " not in code
+            and BADGE_MIN_CHARS <= len(code) <= BADGE_MAX_CHARS)
+
+
+def hash_badge(code: str, salt: bytes) -> str:
+    """The scrypt hash string of the badge code text `code` (prefix included), like hash_pin."""
+    if not is_valid_badge(code):
+        raise AuthError(f"a badge code must be {BADGE_MIN_CHARS} to {BADGE_MAX_CHARS} printable "
+                        f"characters without spaces; got {len(code)} characters")
+    if len(salt) < 8:
+        raise AuthError(f"a badge salt must be at least 8 bytes, got {len(salt)}")
+    key = hashlib.scrypt(code.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
+                         dklen=SCRYPT_DKLEN)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${key.hex()}"
+
+
+def verify_badge(code: str, badge_hash: str) -> bool:
+    """True when the scanned `code` matches `badge_hash`; False otherwise or when malformed."""
+    parsed = _parse_hash(badge_hash)
+    if parsed is None or not is_valid_badge(code):
+        return False
+    n, r, p, salt, key = parsed
+    got = hashlib.scrypt(code.encode(), salt=salt, n=n, r=r, p=p, dklen=len(key),
+                         maxmem=256 * n * r * p)
+    return hmac.compare_digest(got, key)
+
+
+def authenticate_badge(attendants: Mapping[str, Attendant], code: str) -> Attendant | None:
+    """The attendant whose badge is `code`, else None. Every badge hash is checked (no early
+    return), so the time taken does not depend on which attendant matched."""
+    found: Attendant | None = None
+    for attendant in attendants.values():
+        if attendant.badge_hash is not None and verify_badge(code, attendant.badge_hash) \
+                and found is None:
+            found = attendant
+    return found
+
+
+def badge_locked_error(left_s: float) -> AttendantAuthError:
+    """Badge login is locked for `left_s` more seconds after too many unknown badges."""
+    mins = _minutes(left_s)
+    return AttendantAuthError(
+        f"badge login is locked for {mins} more minute(s) after too many unknown badges; "
+        "log in with number and PIN, or wait",
+        _texts(f"Zu viele unbekannte Ausweise: Ausweis-Anmeldung noch {mins} Min. gesperrt. "
+               "Bitte mit Nummer und PIN anmelden.",
+               f"Too many unknown badges: badge login is locked for {mins} more min. "
+               "Please log in with number and PIN."),
+    )
+
+
+def badge_rejection_error(data: Mapping[str, Any], policy: Policy, facts: tuple[Fact, ...]
+                          ) -> AttendantAuthError:
+    """The error shown for the unknown badge recorded in `data` (a `pin_rejected` fact)."""
+    if data["locked_until"] is not None:
+        mins = _minutes(policy.pin_lockout_s)
+        return AttendantAuthError(
+            f"unknown attendant badge; badge login is now locked for {mins} minute(s) after "
+            f"{policy.pin_max_failures} unknown badges",
+            _texts(f"Ausweis nicht erkannt. Ausweis-Anmeldung {mins} Min. gesperrt.",
+                   f"Badge not recognised. Badge login locked for {mins} min."),
+            facts=facts)
+    return AttendantAuthError(
+        "unknown attendant badge (no attendant has this badge_hash); check the config",
+        _texts("Ausweis nicht erkannt.", "Badge not recognised."), facts=facts)
 
 
 def _texts(de: str, en: str) -> dict[str, str]:

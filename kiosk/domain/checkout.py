@@ -21,8 +21,9 @@ One refusal still records something: a wrong PIN raises `AttendantAuthError` who
 lockout. `facts_to_record(err)` gives them for any error; `handle` does this for you.
 
 Attendant sessions are short on purpose: a session ends on logout, when the lane opens or
-closes, when a basket opens or closes, and when the attendant clears the last open intervention
-(outside a closed lane). An attendant who walks away never leaves the lane in attendant mode.
+closes, when a basket opens or closes, when the attendant clears the last open intervention
+(outside a closed lane), and on a `Timeout` after `policy.attendant_idle_s` without an attendant
+command (`checkout_staff`). An attendant who walks away never leaves the lane in attendant mode.
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ class Checkout:
 
     def timeout_due(self, now: datetime) -> bool:
         """True when a `Timeout` command would do something at `now` (ask before sending one)."""
-        return sale_rules.timeout_due(self, now)
+        return staff_rules.timeout_due(self, now)
 
     # -- deciding ------------------------------------------------------------------------------
 
@@ -191,6 +192,8 @@ class Checkout:
             )
         if self.basket_id is not None:
             self.last_activity_at = fact.at
+        if self.session is not None:
+            staff_rules.note_activity(self.session, fact.kind, fact.data, fact.at)
         handler(self, fact)
 
     def rest_state(self) -> FlowState:

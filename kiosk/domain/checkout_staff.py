@@ -14,24 +14,38 @@ or raises a typed error. What approving or rejecting does, per reason:
 - help, device fault and the reasons of later issues: approve or reject just clears them.
 
 A void or age rejection also withdraws checks that no longer have a line to check.
+
+Badge login (`AttendantBadge`) works like a PIN login; unknown badges are `pin_rejected` facts
+under the guard key "badge" (see `attendants`). Idle sessions: every applied fact made by the
+logged-in attendant (`by`, `cleared_by` or `attendant_id` naming them) moves the session's
+"last_seen" (`note_activity`, called by `Checkout.apply`, so replay is exact). A `Timeout` after
+`policy.attendant_idle_s` without one ends the session (`attendant_logged_out`, cause "idle");
+the other timeouts (`checkout_sale`) run in the same decision when they are due too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from kiosk.domain import checkout_sale as sale_rules
 from kiosk.domain.attendants import (
+    BADGE_KEY,
     Attendant,
     AttendantAuthError,
     PinGuard,
     authenticate,
+    authenticate_badge,
+    badge_locked_error,
+    badge_rejection_error,
     is_valid_pin,
 )
 from kiosk.domain.checkout_bagging import CONSEQUENCES as BAGGING_CONSEQUENCES
 from kiosk.domain.checkout_basket import Draft, refuse, withdraw_orphans
 from kiosk.domain.commands import (
     Approve,
+    AttendantBadge,
     AttendantLogin,
     AttendantLogout,
     Close,
@@ -40,6 +54,7 @@ from kiosk.domain.commands import (
     Help,
     Open,
     Reject,
+    Timeout,
 )
 from kiosk.domain.facts import Fact
 from kiosk.domain.flow import FlowState
@@ -85,6 +100,66 @@ def decide_login(co: Checkout, cmd: AttendantLogin, ctx: Context) -> list[Fact]:
     draft.end_session("replaced")
     draft.add("attendant_logged_in", attendant_id=found.attendant_id, name=found.name,
               role=found.role.value)
+    return draft.facts
+
+
+def decide_badge(co: Checkout, cmd: AttendantBadge, ctx: Context) -> list[Fact]:
+    until = co.pins.locked_until.get(BADGE_KEY)
+    if until is not None:
+        left_s = (datetime.fromisoformat(until) - ctx.now).total_seconds()
+        if left_s > 0:
+            raise badge_locked_error(left_s)
+    draft = Draft(co, ctx)
+    found = authenticate_badge(co.attendants, cmd.code.strip())
+    if found is None:
+        data = co.pins.rejection(BADGE_KEY, ctx.now, co.policy)
+        draft.add("pin_rejected", **data)
+        raise badge_rejection_error(data, co.policy, tuple(draft.facts))
+    draft.end_session("replaced")
+    draft.add("attendant_logged_in", attendant_id=found.attendant_id, name=found.name,
+              role=found.role.value, method="badge")
+    return draft.facts
+
+
+# Facts whose data names the attendant who made them (and so keep the session alive).
+_ACTOR_KEYS = ("by", "cleared_by", "attendant_id")
+_NOT_ACTIVITY = frozenset({"pin_rejected", "attendant_logged_out"})
+
+
+def note_activity(session: dict[str, Any], kind: str, data: Mapping[str, Any], at: str) -> None:
+    """Move `session["last_seen"]` to `at` when the fact was made by the session's attendant."""
+    if kind in _NOT_ACTIVITY:
+        return
+    who = session.get("attendant_id")
+    if any(data.get(key) == who for key in _ACTOR_KEYS):
+        session["last_seen"] = at
+
+
+def session_idle_due(co: Checkout, now: datetime) -> bool:
+    """True when the logged-in attendant sent no command for `policy.attendant_idle_s`."""
+    if co.session is None:
+        return False
+    last = co.session.get("last_seen") or co.session.get("since")
+    if last is None:
+        return False
+    return (now - datetime.fromisoformat(str(last))).total_seconds() >= co.policy.attendant_idle_s
+
+
+def timeout_due(co: Checkout, now: datetime) -> bool:
+    """True when a Timeout would do something at `now`: an idle session or a sale timer."""
+    return session_idle_due(co, now) or sale_rules.timeout_due(co, now)
+
+
+def decide_timeout(co: Checkout, cmd: Timeout, ctx: Context) -> list[Fact]:
+    """End an idle attendant session, then whatever timer of the sale is due."""
+    if not session_idle_due(co, ctx.now):
+        return sale_rules.decide_timeout(co, cmd, ctx)
+    draft = Draft(co, ctx)
+    draft.end_session("idle")
+    if sale_rules.timeout_due(co, ctx.now):
+        # The sale's own decision still sees the session; its logout is already in `draft`.
+        draft.facts.extend(f for f in sale_rules.decide_timeout(co, cmd, ctx)
+                           if f.kind != "attendant_logged_out")
     return draft.facts
 
 
@@ -254,6 +329,7 @@ _CONSEQUENCES: dict[Reason, Callable[[Any, Draft, Intervention, str, bool], None
 
 DECIDERS: dict[type, Callable[[Any, Any, Any], list[Fact]]] = {
     AttendantLogin: decide_login,
+    AttendantBadge: decide_badge,
     AttendantLogout: decide_logout,
     Open: decide_open,
     Close: decide_close,
@@ -262,4 +338,6 @@ DECIDERS: dict[type, Callable[[Any, Any, Any], list[Fact]]] = {
     DeviceBack: decide_device_back,
     Approve: decide_approve,
     Reject: decide_reject,
+    # Overrides checkout_sale's entry (merged after it in checkout._DECIDERS): see decide_timeout.
+    Timeout: decide_timeout,
 }

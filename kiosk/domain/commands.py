@@ -127,6 +127,15 @@ class AttendantLogin:
 
 
 @dataclass(frozen=True, slots=True)
+class AttendantBadge:
+    """An attendant logs in by scanning their badge; `code` is the badge's text (left out of
+    repr: it is a credential)."""
+
+    code: str = field(repr=False)
+    EVENT: ClassVar[Event] = Event.ATTENDANT_BADGE
+
+
+@dataclass(frozen=True, slots=True)
 class AttendantLogout:
     """The logged-in attendant leaves the lane."""
 
@@ -209,5 +218,5 @@ class SkipBagging:
 Command = (
     Open | Close | Start | Scan | SelectItem | Weigh | SetQuantity | RequestVoid | ApplyCoupon
     | Pay | PaymentResult | Help | AttendantLogin | AttendantLogout | Approve | Reject | Cancel
-    | Timeout | Finish | DeviceLost | DeviceBack | BaggingWeight | SkipBagging
+    | Timeout | Finish | DeviceLost | DeviceBack | BaggingWeight | SkipBagging | AttendantBadge
 )

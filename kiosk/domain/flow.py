@@ -62,6 +62,7 @@ class Event(StrEnum):
     HELP = "help"
     ATTENDANT_LOGIN = "attendant_login"
     ATTENDANT_LOGOUT = "attendant_logout"
+    ATTENDANT_BADGE = "attendant_badge"
     APPROVE = "approve"
     REJECT = "reject"
     CANCEL = "cancel"
@@ -90,6 +91,7 @@ E = Event
 _OVERLAY_EVENTS = (
     (E.HELP, "the shopper calls for help (an intervention that blocks nothing)"),
     (E.ATTENDANT_LOGIN, "an attendant logs in with id and PIN"),
+    (E.ATTENDANT_BADGE, "an attendant logs in by scanning their badge"),
     (E.ATTENDANT_LOGOUT, "the attendant logs out"),
     (E.APPROVE, "an attendant approves an open intervention"),
     (E.REJECT, "an attendant rejects an open intervention"),
@@ -106,12 +108,16 @@ def _stay(state: FlowState, *, skip: Iterable[Event] = (),
     return tuple(rows)
 
 
+# In states without a timer of their own, a Timeout only ends an idle attendant session.
+_IDLE_LOGOUT = (E.TIMEOUT, "an idle attendant session ends (policy.attendant_idle_s)")
+
 TRANSITIONS: tuple[Transition, ...] = (
     # closed
     Transition(S.CLOSED, E.OPEN, S.IDLE, "the logged-in attendant opens the lane"),
     Transition(S.CLOSED, E.OPEN, S.OUT_OF_SERVICE, "... while a device fault is still open"),
     *_stay(S.CLOSED, skip=[E.HELP], extra=[
         (E.DEVICE_LOST, "a device is lost; the fault waits for the lane to open"),
+        _IDLE_LOGOUT,
     ]),
     # idle
     Transition(S.IDLE, E.START, S.SCANNING, "a touch on the attract screen opens a basket"),
@@ -121,7 +127,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.IDLE, E.SELECT_ITEM, S.WEIGHING, "a loose item picked by PLU opens a basket"),
     Transition(S.IDLE, E.CLOSE, S.CLOSED, "the logged-in attendant closes the lane"),
     Transition(S.IDLE, E.DEVICE_LOST, S.OUT_OF_SERVICE, "a device is lost with no basket open"),
-    *_stay(S.IDLE),
+    *_stay(S.IDLE, extra=[_IDLE_LOGOUT]),
     # scanning
     Transition(S.SCANNING, E.SCAN, S.SCANNING, "an item (with its deposit line) or a coupon"),
     Transition(S.SCANNING, E.SCAN, S.WEIGHING, "the item is sold by weight: weigh it first"),
@@ -160,7 +166,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.PAYING, E.PAYMENT_RESULT, S.PAYING, "approved for part of the amount"),
     Transition(S.PAYING, E.PAYMENT_RESULT, S.SCANNING, "declined: back to the basket"),
     Transition(S.PAYING, E.CANCEL, S.SCANNING, "the shopper stops paying"),
-    *_stay(S.PAYING, extra=[(E.DEVICE_LOST, "a device fault blocks further payments")]),
+    *_stay(S.PAYING, extra=[(E.DEVICE_LOST, "a device fault blocks further payments"),
+                            _IDLE_LOGOUT]),
     # finishing
     Transition(S.FINISHING, E.FINISH, S.IDLE, "the shopper is done"),
     Transition(S.FINISHING, E.FINISH, S.OUT_OF_SERVICE, "... while a device fault is open"),
@@ -171,13 +178,14 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.FINISHING, E.SCAN, S.WEIGHING, "... with an item sold by weight"),
     Transition(S.FINISHING, E.SELECT_ITEM, S.SCANNING, "the next shopper picks a piece item"),
     Transition(S.FINISHING, E.SELECT_ITEM, S.WEIGHING, "the next shopper picks a loose item"),
-    *_stay(S.FINISHING, extra=[(E.DEVICE_LOST, "the lane goes out of service after the receipt")]),
+    *_stay(S.FINISHING, extra=[(E.DEVICE_LOST, "the lane goes out of service after the receipt"),
+                               _IDLE_LOGOUT]),
     # out of service
     Transition(S.OUT_OF_SERVICE, E.DEVICE_BACK, S.IDLE, "the last lost device is back"),
     Transition(S.OUT_OF_SERVICE, E.APPROVE, S.IDLE, "an attendant clears the last device fault"),
     Transition(S.OUT_OF_SERVICE, E.REJECT, S.IDLE, "an attendant dismisses the last device fault"),
     Transition(S.OUT_OF_SERVICE, E.CLOSE, S.CLOSED, "the logged-in attendant closes the lane"),
-    *_stay(S.OUT_OF_SERVICE, extra=[(E.DEVICE_LOST, "another device is lost")]),
+    *_stay(S.OUT_OF_SERVICE, extra=[(E.DEVICE_LOST, "another device is lost"), _IDLE_LOGOUT]),
 )
 
 INITIAL = FlowState.CLOSED

@@ -57,6 +57,10 @@ class Policy:
     band is mean +- `learned_k_sigma` standard deviations (at least the floor).
     `skip_bagging_max`: how many items per basket the shopper may take without bagging them
     (0: never; each skip is journaled).
+
+    Attendants: a session ends by itself (`attendant_logged_out` with cause "idle") after
+    `attendant_idle_s` seconds without an attendant command (`checkout_staff`). A scanned code
+    starting with `badge_prefix` is an attendant badge, never a product (empty: no badges).
     """
 
     max_quantity_per_line: int = 20
@@ -75,6 +79,8 @@ class Policy:
     learned_min_samples: int = 5
     learned_k_sigma: int = 3
     skip_bagging_max: int = 0
+    attendant_idle_s: int = 120
+    badge_prefix: str = "STAFF-"
 
     def may_clear(self, role: Role, reason: Reason) -> bool:
         return role is Role.SUPERVISOR or role in self.clearance.get(reason, frozenset())

@@ -8,7 +8,7 @@ the screens only copy text. German formats: "2 x 1,29 €", "0,456 kg x 2,99 €
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from kiosk.domain.interventions import Block, Intervention, blocking
 from kiosk.domain.money import format_eur, price_for_weight
 from kiosk.domain.policy import Reason
 from kiosk.domain.pricing import Totals
+from kiosk.ui.staff_status import DeviceStatus, UploadStatus, device_rows, upload_text
 from kiosk.ui.strings import has, t
 from kiosk.ui.viewmodel import (
     DiscountRowView,
@@ -60,8 +61,14 @@ def present(
     staff_panel: bool = False,
     scale_entry: str = "manual",
     live_weight_g: int | None = None,
+    devices: Sequence[DeviceStatus] = (),
+    upload: UploadStatus | None = None,
+    now: datetime | None = None,
 ) -> LaneView:
     """The view of `checkout` in `lang` ("de" or "en").
+
+    `devices` and `upload` fill the attendant panel's status (only while an attendant is
+    logged in); `now` (aware UTC, default the clock) ages the oldest unsent sale.
 
     `produce` are the loose items offered on the "Obst & Gemüse" picker (products with a PLU;
     others are skipped); `tz` is the time zone for the receipt's time (default: the system's).
@@ -116,6 +123,9 @@ def present(
         notice_text=notice_text(checkout.interventions, lang),
         thanks_text=t("thanks_title", lang) if sale is not None else "",
         receipt_text=receipt_text(sale, lang, tz) if sale is not None else "",
+        device_rows=device_rows(devices, lang) if who is not None else (),
+        upload_text=upload_text(upload, now or datetime.now(UTC), lang)
+        if who is not None else "",
     )
 
 

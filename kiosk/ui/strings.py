@@ -158,6 +158,28 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "category:Non-Food": ("Non-Food", "Non-food"),
     "category:Käsetheke": ("Käsetheke", "Cheese counter"),
     "category:Fleisch & Wurst": ("Fleisch & Wurst", "Meat & sausage"),
+    # Attendant panel: device status and the upload queue.
+    "panel_devices": ("Geräte", "Devices"),
+    "device_online": ("in Betrieb", "online"),
+    "device_offline": ("getrennt", "offline"),
+    "device_outages_one": ("1 Ausfall", "1 outage"),
+    "device_outages_many": ("{n} Ausfälle", "{n} outages"),
+    "device:scanner": ("Scanner", "Scanner"),
+    "device:wedge": ("Handscanner", "Hand scanner"),
+    "device:scale": ("Waage", "Scale"),
+    "device:bagging": ("Ablagewaage", "Bagging scale"),
+    "device:camera": ("Kamera", "Camera"),
+    "no_devices": ("Keine Geräte überwacht", "No devices supervised"),
+    "panel_upload": ("Upload", "Upload"),
+    "upload_done": ("Alle Verkäufe hochgeladen", "All sales uploaded"),
+    "upload_pending_one": ("1 Verkauf wartet, seit {age}", "1 sale waiting, for {age}"),
+    "upload_pending": ("{n} Verkäufe warten, ältester seit {age}",
+                       "{n} sales waiting, oldest for {age}"),
+    "upload_error": ("Letzter Fehler: {error}", "Last error: {error}"),
+    # No-break spaces: "12 Min." never wraps between number and unit.
+    "age_s": ("{n}\u00a0s", "{n}\u00a0s"),
+    "age_min": ("{n}\u00a0Min.", "{n}\u00a0min"),
+    "age_h": ("{h}\u00a0Std. {m}\u00a0Min.", "{h}\u00a0h {m}\u00a0min"),
 }
 
 LANGS = ("de", "en")

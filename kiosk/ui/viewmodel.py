@@ -131,6 +131,18 @@ class PayingView:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceRowView:
+    """One supervised device on the attendant panel: `name` as shown ("Waage"), `status_text`
+    in words ("in Betrieb" / "getrennt": never colour alone), `online` picks the colour,
+    `outages_text` how often it went away since the kiosk started ("" for none)."""
+
+    name: str
+    status_text: str
+    online: bool = True
+    outages_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class LaneView:
     """Everything the kiosk window shows at one moment.
 
@@ -169,6 +181,10 @@ class LaneView:
     # The bagging area waits for line `bag_line_id`; the shopper may skip bagging it.
     bag_line_id: int | None = None
     can_skip_bagging: bool = False
+    # Attendant panel (only while an attendant is logged in): each supervised device, and the
+    # upload queue ("3 Verkäufe warten auf Upload, ältester seit 12 Min.", last error).
+    device_rows: tuple[DeviceRowView, ...] = ()
+    upload_text: str = ""
 
     def __post_init__(self) -> None:
         if self.screen not in SCREENS:

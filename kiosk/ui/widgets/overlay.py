@@ -1,8 +1,9 @@
 """The intervention overlay (rules in overlay.kv): what the lane is waiting for, in yellow.
 
-Before an attendant logs in it shows each open intervention and a PIN pad marked "staff only";
-after login each intervention gets Approve and Reject. It covers the screen below the header and
-swallows touches, so a shopper cannot pay around an age check.
+Before an attendant logs in it shows each open intervention and a PIN pad marked "staff only"
+(scanning a staff badge logs in too); after login each intervention gets Approve and Reject, and
+the attendant panel shows the lane actions, each device's status and the upload queue. It covers
+the screen below the header and swallows touches, so a shopper cannot pay around an age check.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from kiosk.ui.intents import (
     Reject,
     StaffPanel,
 )
-from kiosk.ui.viewmodel import InterventionView, LaneView, MessageView
+from kiosk.ui.viewmodel import DeviceRowView, LaneView, MessageView
 
 Emit = Callable[[Intent], None]
 
@@ -104,11 +105,32 @@ LANE_ACTION_INTENTS: dict[str, Callable[[], Intent]] = {
 }
 
 
-class AttendantPanel(BoxLayout):
-    """Who is logged in, what they may do to the lane, and the Log out button."""
+class DeviceRow(BoxLayout):
+    """One device: name, status in words (coloured too), and its outages."""
 
     name = StringProperty("")
+    status_text = StringProperty("")
+    online = BooleanProperty(True)
+    outages_text = StringProperty("")
+
+
+class AttendantPanel(BoxLayout):
+    """Who is logged in, what they may do to the lane, device and upload status, Log out."""
+
+    name = StringProperty("")
+    upload_text = StringProperty("")
+    has_devices = BooleanProperty(False)
     emit = ObjectProperty(None, allownone=True)
+
+    def show_status(self, rows: tuple[DeviceRowView, ...], upload_text: str) -> None:
+        """Fill the device rows and the upload queue text."""
+        box = self.ids.devices
+        box.clear_widgets()
+        for row in rows:
+            box.add_widget(DeviceRow(name=row.name, status_text=row.status_text,
+                                     online=row.online, outages_text=row.outages_text))
+        self.has_devices = bool(rows)
+        self.upload_text = upload_text
 
     def show_actions(self, actions: tuple[str, ...], lang: str) -> None:
         from kivy.app import App
@@ -142,13 +164,13 @@ class InterventionOverlay(FloatLayout):
         self.emit = emit
         self.pin_pad = PinPad(emit=emit)
         self.attendant_panel = AttendantPanel(emit=emit)
-        self._shown: tuple[tuple[InterventionView, ...], str | None, str, tuple[str, ...]] | None \
-            = None
+        self._shown: tuple[Any, ...] | None = None
 
     def show(self, view: LaneView) -> None:
         """Fill the overlay from `view` (it is shown only while interventions are open)."""
         self._show_message(view.message)
-        key = (view.interventions, view.attendant, view.lang, view.lane_actions)
+        key = (view.interventions, view.attendant, view.lang, view.lane_actions,
+               view.device_rows, view.upload_text)
         if key == self._shown:
             return
         self._shown = key
@@ -177,6 +199,7 @@ class InterventionOverlay(FloatLayout):
             self.pin_pad.reset()
             self.attendant_panel.name = view.attendant
             self.attendant_panel.show_actions(view.lane_actions, view.lang)
+            self.attendant_panel.show_status(view.device_rows, view.upload_text)
             side.add_widget(self.attendant_panel)
 
     def hide(self) -> None:
