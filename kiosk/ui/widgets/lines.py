@@ -67,11 +67,17 @@ def row_for(line: LineView, lang: str, emit: Emit | None) -> LineRow:
 
 
 class LineList(ScrollView):
-    """A scrolling column of LineRows; `show()` replaces them when the lines changed."""
+    """A scrolling column of LineRows; `show()` builds rows only for new or changed lines.
+
+    A row costs tens of milliseconds to build on a software renderer, so rebuilding a 20-line
+    basket for every scan kept the shopper waiting a second (bench/ui_scan_to_frame.py); rows
+    are kept by line id and a scan adds one.
+    """
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[tuple[LineView, ...], str, bool] | None = None
+        self._rows: dict[int, tuple[LineView, LineRow]] = {}
         # A list shorter than the view starts at the top, whenever layout settles (a basket
         # restored at start-up is shown before the window has its final size).
         self.bind(height=self._top_when_short)
@@ -89,14 +95,39 @@ class LineList(ScrollView):
         if key == self._shown:
             return
         grew = self._shown is None or len(lines) > len(self._shown[0])
+        if self._shown is None or self._shown[1:] != key[1:]:
+            self._rows = {}  # another language or mode: every row's text changes
         self._shown = key
-        column = self.ids.column
-        column.clear_widgets()
+        kept = self._rows
+        self._rows = {}
+        target: list[LineRow] = []
         for line in lines:
-            column.add_widget(row_for(line, lang, emit))
+            old = kept.get(line.line_id)
+            row = old[1] if old is not None and old[0] == line else row_for(line, lang, emit)
+            self._rows[line.line_id] = (line, row)
+            target.append(row)
+        self._place(target)
         if grew:
             # After layout: the newest line (at the bottom) in view once the list overflows.
             Clock.schedule_once(lambda _dt: self._scroll_to_end(), 0)
+
+    def _place(self, target: list[LineRow]) -> None:
+        """Make the column hold exactly `target`, top to bottom, touching only what moved."""
+        column = self.ids.column
+        if list(reversed(column.children)) == target:
+            return
+        wanted = set(map(id, target))
+        for widget in list(column.children):
+            if id(widget) not in wanted:
+                column.remove_widget(widget)
+        for position, row in enumerate(target):
+            current = list(reversed(column.children))
+            if position < len(current) and current[position] is row:
+                continue
+            if row.parent is not None:
+                column.remove_widget(row)
+            # GridLayout lays children out last-first: index len - position puts `row` there.
+            column.add_widget(row, index=len(column.children) - position)
 
     def _scroll_to_end(self) -> None:
         column = self.ids.column
