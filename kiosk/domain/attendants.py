@@ -68,9 +68,14 @@ def hash_pin(pin: str, salt: bytes) -> str:
     if not is_valid_pin(pin):
         raise AuthError(f"a PIN must be {PIN_MIN_DIGITS} to {PIN_MAX_DIGITS} digits; "
                         f"got {len(pin)} characters")
+    return _scrypt_hash(pin, salt, "PIN")
+
+
+def _scrypt_hash(secret: str, salt: bytes, what: str) -> str:
+    """"scrypt$N$r$p$<salt hex>$<hash hex>" for a PIN or a badge code (one format for both)."""
     if len(salt) < 8:
-        raise AuthError(f"a PIN salt must be at least 8 bytes, got {len(salt)}")
-    key = hashlib.scrypt(pin.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
+        raise AuthError(f"a {what} salt must be at least 8 bytes, got {len(salt)}")
+    key = hashlib.scrypt(secret.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
                          dklen=SCRYPT_DKLEN)
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${key.hex()}"
 
@@ -122,11 +127,7 @@ def hash_badge(code: str, salt: bytes) -> str:
     if not is_valid_badge(code):
         raise AuthError(f"a badge code must be {BADGE_MIN_CHARS} to {BADGE_MAX_CHARS} printable "
                         f"characters without spaces; got {len(code)} characters")
-    if len(salt) < 8:
-        raise AuthError(f"a badge salt must be at least 8 bytes, got {len(salt)}")
-    key = hashlib.scrypt(code.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
-                         dklen=SCRYPT_DKLEN)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${key.hex()}"
+    return _scrypt_hash(code, salt, "badge")
 
 
 def verify_badge(code: str, badge_hash: str) -> bool:
