@@ -102,11 +102,16 @@ def is_valid_pin_hash(pin_hash: str) -> bool:
 
 def verify_pin(pin: str, pin_hash: str) -> bool:
     """True when `pin` matches `pin_hash`; False for a wrong PIN or a malformed hash."""
-    parsed = _parse_hash(pin_hash)
-    if parsed is None or not is_valid_pin(pin):
+    return is_valid_pin(pin) and _scrypt_matches(pin, pin_hash)
+
+
+def _scrypt_matches(secret: str, secret_hash: str) -> bool:
+    """True when `secret` hashes to `secret_hash`; False when the hash is malformed."""
+    parsed = _parse_hash(secret_hash)
+    if parsed is None:
         return False
     n, r, p, salt, key = parsed
-    got = hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, dklen=len(key),
+    got = hashlib.scrypt(secret.encode(), salt=salt, n=n, r=r, p=p, dklen=len(key),
                          maxmem=256 * n * r * p)
     return hmac.compare_digest(got, key)
 
@@ -132,13 +137,7 @@ def hash_badge(code: str, salt: bytes) -> str:
 
 def verify_badge(code: str, badge_hash: str) -> bool:
     """True when the scanned `code` matches `badge_hash`; False otherwise or when malformed."""
-    parsed = _parse_hash(badge_hash)
-    if parsed is None or not is_valid_badge(code):
-        return False
-    n, r, p, salt, key = parsed
-    got = hashlib.scrypt(code.encode(), salt=salt, n=n, r=r, p=p, dklen=len(key),
-                         maxmem=256 * n * r * p)
-    return hmac.compare_digest(got, key)
+    return is_valid_badge(code) and _scrypt_matches(code, badge_hash)
 
 
 def authenticate_badge(attendants: Mapping[str, Attendant], code: str) -> Attendant | None:

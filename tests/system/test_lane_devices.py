@@ -51,14 +51,11 @@ async def until(check: Callable[[], bool], what: str, timeout_s: float = 5.0) ->
     raise AssertionError(f"timed out waiting until {what}")
 
 
-def run_lane(tmp: Path, body: Callable[..., Awaitable[None]]) -> None:
-    scanner = ScannerSimulator(tmp / "kiosk-scanner")
-    scale = ScaleSimulator("toledo", tmp / "kiosk-scale")
-    bagging = ScaleSimulator("mtsics", tmp / "kiosk-bagging")
-    scanner.start()
-    scale.start()
-    bagging.start()
-    config = load(write_config(tmp, scanner.port, str(scale.port), str(bagging.port)))
+def run_with_devices(config_path: Path, body: Callable[[Any, LaneDevices], Awaitable[None]],
+                     ) -> Any:
+    """The lane of `config_path` with its devices on one loop; runs `body(controller, devices)`
+    once every device is open, and returns the controller (its journal closed)."""
+    config = load(config_path)
     controller = build_controller(config)
 
     async def main() -> None:
@@ -69,17 +66,32 @@ def run_lane(tmp: Path, body: Callable[..., Awaitable[None]]) -> None:
         try:
             await until(lambda: all(s.device.is_open for s in devices.supervisors),
                         "every device is open")
-            await body(controller, devices, scanner, scale, bagging)
+            await body(controller, devices)
         finally:
             await devices.stop()
 
     try:
         asyncio.run(main())
     finally:
+        controller.durable.db.conn.close()
+    return controller
+
+
+def run_lane(tmp: Path, body: Callable[..., Awaitable[None]]) -> None:
+    scanner = ScannerSimulator(tmp / "kiosk-scanner")
+    scale = ScaleSimulator("toledo", tmp / "kiosk-scale")
+    bagging = ScaleSimulator("mtsics", tmp / "kiosk-bagging")
+    scanner.start()
+    scale.start()
+    bagging.start()
+    try:
+        run_with_devices(
+            write_config(tmp, scanner.port, str(scale.port), str(bagging.port)),
+            lambda controller, devices: body(controller, devices, scanner, scale, bagging))
+    finally:
         scanner.close()
         scale.stop()
         bagging.stop()
-        controller.durable.db.conn.close()
 
 
 def test_a_serial_scan_becomes_a_committed_line_and_the_light_starts_blinking(
@@ -187,27 +199,16 @@ def test_a_code_held_in_front_of_the_camera_becomes_one_line(tmp_path: Path) -> 
     config.write_text(
         '[paths]\ndata_dir = "data"\n[policy]\nopen_on_start = true\n'
         f'[devices.camera]\nsource = "{frames}"\nfps = 10\nloop = true\n', encoding="utf-8")
-    controller = build_controller(load(config))
 
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        devices = LaneDevices(devices_of(load(config)), controller, refresh=lambda: None,
-                              post=loop.call_soon_threadsafe, backoff_s=(0.05,))
-        await devices.start()
-        try:
-            await until(lambda: len(controller.checkout.basket) == 1, "the milk is scanned")
-            camera = next(s.device for s in devices.supervisors if s.device.name == "camera")
-            seen = camera.stats.frames
-            await asyncio.sleep(1.0)  # the pack stays in view, frame after frame
-            assert camera.stats.frames >= seen + 5
-            assert len(controller.checkout.basket) == 1  # ... and is scanned once
-        finally:
-            await devices.stop()
+    async def body(controller: Any, devices: LaneDevices) -> None:
+        await until(lambda: len(controller.checkout.basket) == 1, "the milk is scanned")
+        camera = next(s.device for s in devices.supervisors if s.device.name == "camera")
+        seen = camera.stats.frames
+        await asyncio.sleep(1.0)  # the pack stays in view, frame after frame
+        assert camera.stats.frames >= seen + 5
+        assert len(controller.checkout.basket) == 1  # ... and is scanned once
 
-    try:
-        asyncio.run(main())
-    finally:
-        controller.durable.db.conn.close()
+    controller = run_with_devices(config, body)
     assert controller.checkout.basket.lines[0].sku == "MOLK-001"
 
 
@@ -219,27 +220,15 @@ def test_in_the_demo_the_weighing_keypad_puts_the_grams_on_the_simulated_scale(
         '[paths]\ndata_dir = "data"\n[policy]\nopen_on_start = true\n'
         '[devices]\nsimulate = true\n[devices.scale]\nprotocol = "nci"\nport = "simulated"\n',
         encoding="utf-8")
-    controller = build_controller(load(config))
 
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        devices = LaneDevices(devices_of(load(config)), controller, refresh=lambda: None,
-                              post=loop.call_soon_threadsafe, backoff_s=(0.05,))
-        await devices.start()
-        try:
-            await until(lambda: all(s.device.is_open for s in devices.supervisors), "open")
-            assert controller.scale_entry == "simulated"
-            controller.send(ui.Start())
-            controller.send(ui.SelectItem(BANANAS_PLU))
-            controller.send(ui.WeightEntered(weight_g=850))  # typed on the weighing screen
-            # ... but priced from what the (simulated) scale then reports, stable and legal
-            await until(lambda: controller.checkout.state is FlowState.SCANNING, "weighed")
-            line = controller.checkout.basket.lines[-1]
-            assert (line.weight_g, line.amount_cents) == (850, 144)  # 0,85 kg x 1,69 €/kg
-        finally:
-            await devices.stop()
+    async def body(controller: Any, devices: LaneDevices) -> None:
+        assert controller.scale_entry == "simulated"
+        controller.send(ui.Start())
+        controller.send(ui.SelectItem(BANANAS_PLU))
+        controller.send(ui.WeightEntered(weight_g=850))  # typed on the weighing screen
+        # ... but priced from what the (simulated) scale then reports, stable and legal
+        await until(lambda: controller.checkout.state is FlowState.SCANNING, "weighed")
+        line = controller.checkout.basket.lines[-1]
+        assert (line.weight_g, line.amount_cents) == (850, 144)  # 0,85 kg x 1,69 €/kg
 
-    try:
-        asyncio.run(main())
-    finally:
-        controller.durable.db.conn.close()
+    run_with_devices(config, body)
