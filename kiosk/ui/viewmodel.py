@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from kiosk.ui.strings import LANGS  # the offered languages are the translation files
+
 ScreenName = Literal[
     "closed", "attract", "basket", "weighing", "paying", "thanks", "out_of_service"
 ]
@@ -17,7 +19,6 @@ SCREENS: tuple[ScreenName, ...] = (
     "closed", "attract", "basket", "weighing", "paying", "thanks", "out_of_service"
 )
 MessageLevel = Literal["info", "warning", "error"]
-LANGS = ("de", "en")
 
 
 @dataclass(frozen=True, slots=True)
