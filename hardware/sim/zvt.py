@@ -38,10 +38,6 @@ from hardware.sim.zvt_frames import Hangup, SerialWire, TcpWire, Wire
 BEHAVIOURS = ("approve", "decline", "pin_retry", "customer_timeout", "hesitate", "silence",
               "lost_result", "no_ack", "split", "coalesce", "bad_crc", "unknown_command")
 
-# Receipt lines (06 D1 <attribute> <text>) for an ECR that prints; 0x81 marks the last line.
-RECEIPT_HEAD = (b"\x00KARTENZAHLUNG", b"\x00girocard")
-RECEIPT_TAIL = b"\x81Zahlung erfolgt"
-PRINTS_PAYMENT_RECEIPTS = 0x02  # registration config byte, bit 1: the ECR prints the receipts
 
 
 class ZvtSimulator:
@@ -158,6 +154,7 @@ class ZvtSimulator:
     def _session(self, wire: Wire) -> None:
         """Answer commands on `wire` until the ECR hangs up or the simulator stops."""
         self._wire = wire
+        wire.alive = self._running.is_set
         with contextlib.suppress(Hangup):
             while self._running.is_set():
                 command = self._read(0.05)
@@ -166,8 +163,6 @@ class ZvtSimulator:
 
     def _read(self, timeout_s: float) -> bytes | None:
         assert self._wire is not None
-        if not self._running.is_set():
-            raise Hangup  # closing: leave whatever the PT was doing
         data = self._wire.read_apdu(timeout_s)
         if data is not None:
             self.received.append(data)
@@ -252,7 +247,7 @@ class ZvtSimulator:
     # -- the payment --------------------------------------------------------------------------
 
     def _authorise(self, command: bytes) -> None:
-        amount_cents = self._amount(command)
+        amount_cents = zf.authorisation_amount(command)
         self._behaviour = self.next_behaviour or self.behaviour
         self.next_behaviour = None
         self._abort_requested = False
@@ -260,15 +255,6 @@ class ZvtSimulator:
             self._send([zf.NOT_POSSIBLE])
             return
         self._run(self._behaviour, amount_cents)
-
-    @staticmethod
-    def _amount(command: bytes) -> int | None:
-        """Cents from BMP 04 right after LEN (06 01 07 04 00 00 00 00 02 99 -> 299)."""
-        start = 5 if len(command) > 2 and command[2] == 0xFF else 3
-        field = command[start:start + 7]
-        if len(field) != 7 or field[0] != 0x04 or not field[1:].hex().isdigit():
-            return None
-        return int(field[1:].hex())
 
     def _run(self, behaviour: str, amount_cents: int) -> None:
         if behaviour == "no_ack":
@@ -316,18 +302,14 @@ class ZvtSimulator:
         if self._abort_requested:
             self._end([zf.ABORT_TIMEOUT])
             return
-        self._trace += 1
-        self._receipt += 1
-        result = [self._status_information(amount_cents), *self._receipt_lines(amount_cents)]
+        result = self._result(amount_cents)
         if self._play([*result, zf.COMPLETION]):
             self._book(amount_cents, result)
         else:
             self._give_up()
 
     def _approve(self, behaviour: str, amount_cents: int) -> None:
-        self._trace += 1
-        self._receipt += 1
-        result = [self._status_information(amount_cents), *self._receipt_lines(amount_cents)]
+        result = self._result(amount_cents)
         if behaviour == "lost_result":
             self._book(amount_cents, result)
             assert self._wire is not None
@@ -357,28 +339,13 @@ class ZvtSimulator:
                             "trace_number": f"{self._trace:06d}",
                             "receipt_number": f"{self._receipt:04d}"})
 
-    def _status_information(self, amount_cents: int) -> bytes:
-        """04 0F of an approval: rc 00, amount, trace, time, date, PAN, terminal, EUR, receipt,
-        card type and name (BMP layout as in ecrterm's real PT capture)."""
-        now = self.clock()
-        data = (b"\x27\x00"
-                + b"\x04" + zf.bcd(amount_cents, 6)
-                + b"\x0b" + zf.bcd(self._trace % 1_000_000, 3)
-                + b"\x0c" + zf.bcd(now.hour * 10_000 + now.minute * 100 + now.second, 3)
-                + b"\x0d" + zf.bcd(now.month * 100 + now.day, 2)
-                + zf.CARD_PAN_BMP + zf.TERMINAL_ID_BMP + zf.CURRENCY_EUR_BMP
-                + b"\x87" + zf.bcd(self._receipt % 10_000, 2)
-                + zf.CARD_TYPE_BMP + zf.CARD_NAME_BMP)
-        return zf.apdu(b"\x04\x0f", data)
-
-    def _receipt_lines(self, amount_cents: int) -> list[bytes]:
-        """06 D1 print lines, only when the ECR registered as the receipt printer."""
-        if not self.config_byte & PRINTS_PAYMENT_RECEIPTS:
-            return []
-        euros, cents = divmod(amount_cents, 100)
-        amount_line = b"\x00BETRAG EUR " + f"{euros},{cents:02d}".encode("ascii")
-        lines = [*RECEIPT_HEAD, amount_line, RECEIPT_TAIL]
-        return [zf.apdu(b"\x06\xd1", line) for line in lines]
+    def _result(self, amount_cents: int) -> list[bytes]:
+        """A new approval's 04 0F and, when the ECR prints, its 06 D1 receipt lines."""
+        self._trace += 1
+        self._receipt += 1
+        prints = bool(self.config_byte & zf.PRINTS_PAYMENT_RECEIPTS)
+        return zf.approval(amount_cents, self._trace, self._receipt, self.clock(),
+                           print_lines=prints)
 
 
 def start(transport: str = "tcp", link: Path | str | None = None, **options: Any

@@ -15,6 +15,8 @@ import select
 import socket
 import time
 from collections import deque
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from hardware.sim.pty import PtyLink
@@ -49,6 +51,12 @@ CARD_NAME_BMP = bytes.fromhex("8B F0 F8") + b"girocard"   # LLVAR, 8 bytes
 TERMINAL_ID_BMP = bytes.fromhex("29 52 50 00 01")         # terminal id 52500001, BCD 4
 CURRENCY_EUR_BMP = bytes.fromhex("49 09 78")              # 978 = EUR
 
+# Receipt lines (06 D1 <attribute> <text>) for an ECR that prints; 0x81 marks the last line
+# (Portalum PrintLineParser: attribute 1xxx xxxx other than 80 = last line).
+RECEIPT_HEAD = (b"\x00KARTENZAHLUNG", b"\x00girocard")
+RECEIPT_TAIL = b"\x81Zahlung erfolgt"
+PRINTS_PAYMENT_RECEIPTS = 0x02  # registration config byte, bit 1: the ECR prints the receipts
+
 DLE, STX, ETX = 0x10, 0x02, 0x03
 LINK_ACK, LINK_NAK = 0x06, 0x15
 
@@ -63,9 +71,13 @@ def bcd(number: int, size_bytes: int) -> bytes:
     return bytes.fromhex(digits)
 
 
-def bcd_digits(data: bytes) -> str:
-    """Packed BCD as its digit text (b'\\x61\\x39\\x95' -> '613995')."""
-    return data.hex()
+def authorisation_amount(command: bytes) -> int | None:
+    """Cents from BMP 04 right after LEN (06 01 07 04 00 00 00 00 02 99 -> 299), else None."""
+    start = 5 if len(command) > 2 and command[2] == 0xFF else 3
+    field = command[start:start + 7]
+    if len(field) != 7 or field[0] != 0x04 or not field[1:].hex().isdigit():
+        return None
+    return int(field[1:].hex())
 
 
 def apdu(command: bytes, data: bytes) -> bytes:
@@ -111,6 +123,26 @@ def serial_frame(apdu_bytes: bytes, *, corrupt: bool = False) -> bytes:
     return bytes([DLE, STX]) + stuffed + bytes([DLE, ETX]) + crc.to_bytes(2, "little")
 
 
+def approval(amount_cents: int, trace: int, receipt: int, now: datetime, *,
+             print_lines: bool) -> list[bytes]:
+    """04 0F of an approval (rc 00, amount, trace, time, date, PAN, terminal, EUR, receipt,
+    card type and name; BMP layout as in ecrterm's real PT capture), then 06 D1 lines."""
+    data = (b"\x27\x00"
+            + b"\x04" + bcd(amount_cents, 6)
+            + b"\x0b" + bcd(trace % 1_000_000, 3)
+            + b"\x0c" + bcd(now.hour * 10_000 + now.minute * 100 + now.second, 3)
+            + b"\x0d" + bcd(now.month * 100 + now.day, 2)
+            + CARD_PAN_BMP + TERMINAL_ID_BMP + CURRENCY_EUR_BMP
+            + b"\x87" + bcd(receipt % 10_000, 2)
+            + CARD_TYPE_BMP + CARD_NAME_BMP)
+    if not print_lines:
+        return [apdu(b"\x04\x0f", data)]
+    euros, cents = divmod(amount_cents, 100)
+    amount_line = b"\x00BETRAG EUR " + f"{euros},{cents:02d}".encode("ascii")
+    lines = [*RECEIPT_HEAD, amount_line, RECEIPT_TAIL]
+    return [apdu(b"\x04\x0f", data), *(apdu(b"\x06\xd1", line) for line in lines)]
+
+
 class Hangup(Exception):
     """The ECR closed the connection (TCP)."""
 
@@ -123,6 +155,7 @@ class Wire:
     def __init__(self) -> None:
         self.apdus: deque[bytes] = deque()
         self.split_pause_s = 0.0  # > 0: write every APDU in two chunks with this pause
+        self.alive: Callable[[], bool] = lambda: True  # False: the simulator is stopping
 
     def pump(self, timeout_s: float) -> None:
         """Read what arrives within `timeout_s` and queue every complete APDU."""
@@ -136,6 +169,8 @@ class Wire:
         """The next APDU from the ECR, or None when none came within `timeout_s`."""
         deadline = time.monotonic() + timeout_s
         while not self.apdus:
+            if not self.alive():
+                raise Hangup  # stopping: leave whatever the PT was waiting for
             left_s = deadline - time.monotonic()
             if left_s <= 0:
                 return None
@@ -261,6 +296,8 @@ class SerialWire(Wire):
     def _link_answer(self) -> int | None:
         deadline = time.monotonic() + self.ack_timeout_s
         while not self._link_answers:
+            if not self.alive():
+                raise Hangup
             left_s = deadline - time.monotonic()
             if left_s <= 0:
                 return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,10 +18,12 @@ from pathlib import Path
 
 import pytest
 import serial
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hardware.errors import DeviceConfigError
 from hardware.sim.zvt import ZvtSimulator, run_cli
-from hardware.sim.zvt_frames import crc_kermit, serial_frame
+from hardware.sim.zvt_frames import apdu, apdu_length, crc_kermit, serial_frame
 
 H = bytes.fromhex
 REGISTER = H("06 00 06 00 00 00 BE 09 78")
@@ -380,3 +383,102 @@ def test_cli_prints_the_address_and_takes_behaviours_from_stdin() -> None:
             feed.flush()
             worker.join(timeout=5.0)
     assert not worker.is_alive()
+
+
+def test_serial_lost_result_goes_silent_and_repeat_receipt_tells_the_truth(
+        serial_sim: ZvtSimulator) -> None:
+    serial_sim.behaviour = "lost_result"
+    ecr = SerialEcr(serial_sim.address)
+    ack_frame = "10 02 80 00 00 10 03 F5 1F"
+    ecr.send("10 02 06 01 07 04 00 00 00 00 02 99 10 03 0A 6F")
+    ecr.expect("06 " + ack_frame)
+    ecr.send("06")
+    for status in (INSERT_CARD, ENTER_PIN, PLEASE_WAIT):
+        assert ecr.port.read(len(serial_frame(status))) == serial_frame(status)
+        ecr.send("06 " + ack_frame)
+        ecr.expect("06")
+    ecr.port.timeout = 0.3
+    assert ecr.port.read(1) == b""  # silent where the result should come
+    ecr.port.timeout = 2.0
+    assert len(serial_sim.booked) == 1
+    ecr.port.write(serial_frame(REPEAT_RECEIPT))
+    ecr.expect("06 " + ack_frame)
+    ecr.send("06")
+    assert ecr.port.read(len(serial_frame(APPROVED_2_99))) == serial_frame(APPROVED_2_99)
+    ecr.close()
+
+
+def test_serial_unplug_and_replug_keeps_the_path(serial_sim: ZvtSimulator) -> None:
+    serial_sim.unplug()
+    assert not os.path.lexists(serial_sim.address)
+    serial_sim.replug()
+    ecr = SerialEcr(serial_sim.address)
+    ecr.send("10 02 06 00 06 00 00 00 BE 09 78 10 03 3C AA")
+    ecr.expect("06 10 02 80 00 00 10 03 F5 1F")
+    ecr.close()
+
+
+def test_abort_during_the_card_steps_stops_the_payment(sim: ZvtSimulator, ecr: Ecr) -> None:
+    sim.think_s = 0.3
+    ecr.send(PAY_2_99)
+    ecr.expect(ACK, INSERT_CARD)
+    ecr.send(H("06 B0 00"))
+    ecr.expect(ACK, H("06 1E 01 6C"))
+    assert ecr.quiet()
+    assert sim.booked == []
+
+
+def test_abort_after_the_result_is_too_late(sim: ZvtSimulator, ecr: Ecr) -> None:
+    ecr.send(PAY_2_99)
+    ecr.expect(ACK, INSERT_CARD, ENTER_PIN, PLEASE_WAIT)
+    ecr.expect(APPROVED_2_99, ack=False)
+    ecr.send(H("06 B0 00"))
+    ecr.expect(ACK)
+    ecr.send(ACK)
+    ecr.expect(COMPLETION)
+    assert len(sim.booked) == 1
+
+
+def test_line_noise_never_stops_the_tcp_simulator() -> None:
+    with ZvtSimulator(think_s=0.0) as sim:
+        sim.ack_timeout_s = 0.05
+
+        @settings(max_examples=40, deadline=None)
+        @given(garbage=st.binary(max_size=64))
+        def noise_then_registration(garbage: bytes) -> None:
+            noisy = Ecr(sim.address)
+            noisy.send(garbage)
+            noisy.close()
+            ecr = Ecr(sim.address)
+            ecr.send(REGISTER)
+            ecr.expect(ACK, COMPLETION)
+            ecr.close()
+
+        noise_then_registration()
+
+
+@settings(max_examples=30, deadline=None)
+@given(garbage=st.binary(max_size=48))
+def test_line_noise_on_the_serial_line_is_nakked_or_skipped(garbage: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp, \
+            ZvtSimulator(transport="serial", link=Path(tmp) / "kiosk-terminal") as sim:
+        ecr = SerialEcr(sim.address)
+        ecr.port.timeout = 0.02
+        ecr.port.write(garbage)
+        answer, ack_frame = b"", H("10 02 80 00 00 10 03 F5 1F")
+        for _ in range(2):  # a frame opened by the noise may swallow the first registration
+            ecr.send("10 02 06 00 06 00 00 00 BE 09 78 10 03 3C AA")
+            deadline = time.monotonic() + 0.3
+            while ack_frame not in answer and time.monotonic() < deadline:
+                answer += ecr.port.read(64)
+            if ack_frame in answer:
+                break
+        ecr.close()
+        assert ack_frame in answer
+
+
+def test_long_apdus_carry_ff_and_a_low_byte_first_length() -> None:
+    long_line = apdu(b"\x06\xd1", b"x" * 300)
+    assert long_line[:5] == H("06 D1 FF 2C 01")
+    assert apdu_length(long_line) == 305
+    assert apdu_length(H("80 00")) is None
