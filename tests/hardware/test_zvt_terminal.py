@@ -4,6 +4,7 @@ tiny TCP peer that replays literal bytes of protocols.md §4.3."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,8 +13,9 @@ from typing import TypeVar
 import pytest
 
 from hardware.device import DeviceState, Event, StatusEvent, Supervisor
-from hardware.errors import DeviceConfigError, DeviceOfflineError
+from hardware.errors import DeviceConfigError, DeviceOfflineError, ProtocolError
 from hardware.payment import PaymentOutcome, PaymentResult, PaymentStatus, ZvtTerminal
+from hardware.sim.pty import PtyLink
 from hardware.sim.zvt import ZvtSimulator
 
 H = bytes.fromhex
@@ -342,3 +344,62 @@ def test_result_to_dict_is_json_ready() -> None:
     data = result.to_dict()
     assert data["outcome"] == "approved" and data["amount_cents"] == 4000
     assert data["receipt_lines"] == []
+
+
+# -- a literal serial peer: NAKs of the kiosk's frames -------------------------------------
+
+REGISTRATION_FRAME = H("10 02 06 00 06 00 00 00 BE 09 78 10 03 3C AA")
+ACK_FRAME = H("10 02 80 00 00 10 03 F5 1F")
+COMPLETION_FRAME = H("10 02 06 0F 00 10 03 C6 33")
+
+
+class NakingPeer:
+    """A PT on a pty that answers the first `naks` registration frames with NAK 15."""
+
+    def __init__(self, link: Path, naks: int) -> None:
+        self.pty = PtyLink(link)
+        self.naks = naks
+        self.registrations = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> NakingPeer:
+        self.pty.plug()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(2.0)
+        self.pty.close()
+
+    def _serve(self) -> None:
+        buffer = b""
+        while not self._stop.is_set():
+            buffer += self.pty.read(timeout_s=0.02)
+            if REGISTRATION_FRAME in buffer:
+                buffer = buffer.replace(REGISTRATION_FRAME, b"", 1)
+                self.registrations += 1
+                if self.registrations <= self.naks:
+                    self.pty.write(b"\x15")
+                else:
+                    self.pty.write(b"\x06" + ACK_FRAME + COMPLETION_FRAME)
+            if ACK_FRAME in buffer:
+                buffer = buffer.replace(ACK_FRAME, b"", 1)
+                self.pty.write(b"\x06")
+
+
+def test_a_naked_frame_is_sent_again(tmp_path: Path) -> None:
+    with NakingPeer(tmp_path / "pt", naks=2) as peer:
+        async def main() -> DeviceState:
+            async with terminal(str(peer.pty.link)) as pt:
+                return pt.state
+        assert run(main()) is DeviceState.IDLE
+    assert peer.registrations == 3
+
+
+def test_a_frame_naked_four_times_gives_up_naming_the_frame(tmp_path: Path) -> None:
+    with NakingPeer(tmp_path / "pt", naks=99) as peer, pytest.raises(
+            ProtocolError, match=r"refused the frame 10 02 06 00 .* 4 times"):
+        run(terminal(str(peer.pty.link)).open())
+    assert peer.registrations == 4
