@@ -243,6 +243,7 @@ def _policy(t: _Table) -> Policy:
     open_on_start = t.flag("open_on_start", d.open_on_start)
     bagging = t.flag("bagging", d.bagging)
     badge_prefix = t.text("badge_prefix", d.badge_prefix, allow_empty=True)
+    loyalty_prefix = t.text("loyalty_prefix", d.loyalty_prefix, allow_empty=True)
     clearance = dict(d.clearance)
     ct = t.table("clearance")
     known = [r.value for r in Reason]
@@ -254,7 +255,8 @@ def _policy(t: _Table) -> Policy:
         clearance[Reason(key)] = frozenset(Role(r) for r in roles)
     t.finish()
     return Policy(clearance=clearance, open_on_start=open_on_start, bagging=bagging,
-                  badge_prefix=badge_prefix, **v)
+                  badge_prefix=badge_prefix, loyalty_prefix=loyalty_prefix,
+                  **v)
 
 
 _ATTENDANT_KEYS = ("id", "name", "role", "pin_hash", "badge_hash")
@@ -312,7 +314,8 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "store": ("id", "name", "language", "languages", "currency"),
     "lane": ("id", "fullscreen", "window_size"),
     "paths": ("data_dir", "journal", "catalog"),
-    "policy": (*_POLICY_INTS, "open_on_start", "bagging", "clearance", "badge_prefix"),
+    "policy": (*_POLICY_INTS, "open_on_start", "bagging", "clearance", "badge_prefix",
+               "loyalty_prefix"),
     "policy.clearance": tuple(r.value for r in Reason),
     "payment": ("kind", "approve"),
     "attendants": _ATTENDANT_KEYS,

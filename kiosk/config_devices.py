@@ -37,6 +37,16 @@ help_button = 23
 buzzer = 18
 presence = 24
 key_switch = 25
+
+[devices.terminal]          # the card terminal (ZVT)
+url = "tcp://192.168.1.50:20007"   # ZVT over TCP (raw APDUs), or a serial path: DLE/STX + CRC
+password = "000000"         # the terminal's ECR password (6 digits)
+completion_timeout_s = 120  # silence after the card prompt this long -> abort, then "unknown"
+
+[devices.printer]           # the receipt printer (ESC/POS)
+url = "/dev/kiosk-printer"  # a serial path, "tcp://host:9100", or "file:///path" (demo)
+columns = 48                # 48 on 80 mm paper, 42 on 58 mm (font A)
+codepage = "CP858"          # CP850 with the euro sign
 ```
 Every table is optional; a lane without [devices] types codes on its screen. Errors name the key.
 """
@@ -97,6 +107,20 @@ class GpioConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TerminalConfig:
+    url: str
+    password: str = "000000"
+    completion_timeout_s: int = 120
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterConfig:
+    url: str
+    columns: int = 48
+    codepage: str = "CP858"
+
+
+@dataclass(frozen=True, slots=True)
 class DevicesConfig:
     simulate: bool = False
     scanner: SerialPortConfig | None = None
@@ -105,15 +129,19 @@ class DevicesConfig:
     bagging: ScaleConfig | None = None
     gpio: GpioConfig | None = None
     camera: CameraConfig | None = None
+    terminal: TerminalConfig | None = None
+    printer: PrinterConfig | None = None
 
     @property
     def any(self) -> bool:
-        return any((self.scanner, self.wedge, self.scale, self.bagging, self.gpio, self.camera))
+        return any((self.scanner, self.wedge, self.scale, self.bagging, self.gpio, self.camera,
+                    self.terminal, self.printer))
 
 
 def parse_devices(raw: Mapping[str, Any]) -> DevicesConfig:
     """Typed devices from the raw [devices] table; ConfigError names the bad key and value."""
-    known = {"simulate", "scanner", "wedge", "scale", "bagging", "gpio", "camera"}
+    known = {"simulate", "scanner", "wedge", "scale", "bagging", "gpio", "camera", "terminal",
+             "printer"}
     _no_unknown("devices", raw, known)
     simulate = raw.get("simulate", False)
     if not isinstance(simulate, bool):
@@ -127,7 +155,32 @@ def parse_devices(raw: Mapping[str, Any]) -> DevicesConfig:
         if "bagging" in raw else None,
         gpio=_gpio(_table(raw, "gpio")) if "gpio" in raw else None,
         camera=_camera(_table(raw, "camera")) if "camera" in raw else None,
+        terminal=_terminal(_table(raw, "terminal")) if "terminal" in raw else None,
+        printer=_printer(_table(raw, "printer")) if "printer" in raw else None,
     )
+
+
+def _terminal(t: Mapping[str, Any]) -> TerminalConfig:
+    where = "devices.terminal"
+    _no_unknown(where, t, {"url", "password", "completion_timeout_s"})
+    password = t.get("password", "000000")
+    if not isinstance(password, str) or len(password) != 6 or not password.isdigit():
+        raise ConfigError(f"{where}.password: the terminal's password is 6 digits in quotes, "
+                          f"got {password!r}")
+    return TerminalConfig(url=_text(where, t, "url"), password=password,
+                          completion_timeout_s=_int(where, t, "completion_timeout_s", 120, 1,
+                                                    600))
+
+
+def _printer(t: Mapping[str, Any]) -> PrinterConfig:
+    where = "devices.printer"
+    _no_unknown(where, t, {"url", "columns", "codepage"})
+    codepage = t.get("codepage", "CP858")
+    if codepage not in ("CP858", "CP850", "CP437"):
+        raise ConfigError(f"{where}.codepage: 'CP858' (German with €), 'CP850' or 'CP437', "
+                          f"got {codepage!r}")
+    return PrinterConfig(url=_text(where, t, "url"),
+                         columns=_int(where, t, "columns", 48, 32, 64), codepage=codepage)
 
 
 def _camera(t: Mapping[str, Any]) -> CameraConfig:

@@ -35,6 +35,7 @@ from typing import Any
 
 from kiosk.domain import checkout_bagging as bagging_rules
 from kiosk.domain import checkout_basket as basket_rules
+from kiosk.domain import checkout_payment as payment_rules
 from kiosk.domain import checkout_sale as sale_rules
 from kiosk.domain import checkout_staff as staff_rules
 from kiosk.domain import flow
@@ -126,6 +127,7 @@ class Checkout:
         self.pending_payment: dict[str, Any] | None = None
         self.last_declined: dict[str, Any] | None = None
         self.coupons: list[dict[str, Any]] = []
+        self.loyalty_card: str | None = None
         self.cleared_interventions: list[Intervention] = []
         self.bagging = self.bagging.new_basket()
 
@@ -273,6 +275,17 @@ class Checkout:
         self.pending_payment = None
         self.state = FlowState.SCANNING
 
+    def _payment_unknown(self, fact: Fact) -> None:
+        """The attempt stays pending (and pay blocked) until the terminal or staff settle it."""
+        if self.pending_payment is not None:
+            self.pending_payment = {**self.pending_payment, "unknown": True}
+
+    def _loyalty_card_added(self, fact: Fact) -> None:
+        self.loyalty_card = str(fact.data["card"])
+
+    def _on_record(self, fact: Fact) -> None:
+        """Facts kept for the audit that change nothing here (reprints, ignored late answers)."""
+
     def _sale_finished(self, fact: Fact) -> None:
         self.last_sale = dict(fact.data["sale"])
         self.pending_payment = None
@@ -329,6 +342,7 @@ class Checkout:
                 "pending_payment": _copy(self.pending_payment),
                 "last_declined": _copy(self.last_declined),
                 "coupons": [dict(c) for c in self.coupons],
+                "loyalty_card": self.loyalty_card,
                 "cleared_interventions": [i.to_dict() for i in self.cleared_interventions],
             },
         }
@@ -371,6 +385,7 @@ class Checkout:
         co.pending_payment = _copy(b["pending_payment"])
         co.last_declined = _copy(b["last_declined"])
         co.coupons = [dict(c) for c in b["coupons"]]
+        co.loyalty_card = b.get("loyalty_card")  # absent in snapshots from before loyalty cards
         co.cleared_interventions = [Intervention.from_dict(d)
                                     for d in b["cleared_interventions"]]
         return co
@@ -397,6 +412,10 @@ _APPLY: dict[str, Callable[[Checkout, Fact], None]] = {
     "payment_approved": Checkout._payment_approved,
     "payment_declined": Checkout._payment_declined,
     "payment_aborted": Checkout._payment_aborted,
+    "payment_unknown": Checkout._payment_unknown,
+    "payment_result_ignored": Checkout._on_record,
+    "receipt_reprinted": Checkout._on_record,
+    "loyalty_card_added": Checkout._loyalty_card_added,
     "sale_finished": Checkout._sale_finished,
     "basket_closed": Checkout._basket_closed,
     "finishing_done": Checkout._finishing_done,
@@ -424,6 +443,7 @@ def _decide(co: Checkout, command: Command, ctx: Context) -> list[Fact]:
 _DECIDERS: dict[type, Callable[[Any, Any, Context], list[Fact]]] = {
     **basket_rules.DECIDERS,
     **sale_rules.DECIDERS,
+    **payment_rules.DECIDERS,
     **staff_rules.DECIDERS,
     **bagging_rules.DECIDERS,
 }

@@ -252,6 +252,13 @@ def decide_start(co: Checkout, cmd: Start, ctx: Context) -> list[Fact]:
 def decide_scan(co: Checkout, cmd: Scan, ctx: Context) -> list[Fact]:
     check_not_blocked(co, Block.SCAN)
     text = cmd.text.strip(" \t\r\n")
+    prefix = co.policy.loyalty_prefix
+    if prefix and text.startswith(prefix) and len(text) > len(prefix):
+        # The shopper's loyalty card: kept on the basket and the sale (a second one replaces it).
+        draft = Draft(co, ctx)
+        open_basket_if_needed(co, draft)
+        draft.add("loyalty_card_added", card=text)
+        return draft.facts
     if text in co.known_coupons:
         return _coupon(co, Draft(co, ctx), text)
     try:

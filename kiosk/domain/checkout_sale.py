@@ -7,12 +7,13 @@ or raises a typed error.
 - Pay needs a basket with something on it and no open intervention that blocks pay; it asks
   the terminal for what is due. A basket fully covered (coupons, earlier payments) is sold at
   once.
-- An approved payment is always recorded, even a late or partial one (refusing it would lose
-  money already taken). Once payments cover the total, `sale_finished` (the complete sale
-  record) and `basket_closed` "sold" follow in the same decision, and the lane shows the receipt
-  (`finishing`) until `Finish` or `Timeout`.
-- Cancel steps back from weighing or paying; on the basket it abandons it: with items only by a
-  logged-in attendant, and never once a payment was approved.
+- The terminal's answers (approved, declined, aborted, unknown) are decided in
+  `checkout_payment`. Once payments cover the total, `sale_finished` (the complete sale record)
+  and `basket_closed` "sold" follow in the same decision (`finish_sale`), and the lane shows the
+  receipt (`finishing`) until `Finish` or `Timeout`.
+- Cancel steps back from weighing or paying (not while an unknown payment waits to be settled);
+  on the basket it abandons it: with items only by a logged-in attendant, and never once a
+  payment was approved.
 - Pay also waits until every scanned item is in the bagging area or skipped (`policy.bagging`).
 - Timeout: an item not placed in the bagging area by its deadline raises "weight not placed";
   the receipt screen ends (`timeout_due` says when: after `FINISHING_TIMEOUT_S`);
@@ -34,7 +35,7 @@ from kiosk.domain.checkout_basket import (
     open_of,
     refuse,
 )
-from kiosk.domain.commands import Cancel, Finish, Pay, PaymentResult, Timeout
+from kiosk.domain.commands import Cancel, Finish, Pay, Timeout
 from kiosk.domain.facts import Fact
 from kiosk.domain.flow import FlowState
 from kiosk.domain.interventions import SYSTEM, Block
@@ -61,27 +62,8 @@ def decide_pay(co: Checkout, cmd: Pay, ctx: Context) -> list[Fact]:
     if due == 0:  # fully covered by coupons or earlier payments: nothing to collect
         finish_sale(co, draft)
         return draft.facts
-    draft.add("payment_started", method=method, amount_cents=due)
-    return draft.facts
-
-
-def decide_payment_result(co: Checkout, cmd: PaymentResult, ctx: Context) -> list[Fact]:
-    amount = cmd.amount_cents
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-        raise refuse(f"payment amount {amount!r} must be whole cents >= 0",
-                     "Die Zahlung konnte nicht verarbeitet werden. Bitte Personal rufen.",
-                     "The payment could not be processed. Please call a member of staff.")
-    pending = co.pending_payment or {}
-    data = {"method": pending.get("method", "card"), "amount_cents": amount,
-            "reference": cmd.reference, "detail": cmd.detail}
-    draft = Draft(co, ctx)
-    if not cmd.approved:
-        draft.add("payment_declined", **data)
-        return draft.facts
-    # An approved payment is always recorded: refusing it would lose money already taken.
-    draft.add("payment_approved", **data)
-    if co.paid_cents() + amount >= co.totals().total_cents:
-        finish_sale(co, draft, extra_payment={**data, "approved_at": draft.at})
+    # Journaled before the terminal is asked: a crash from here on leaves an attempt to settle.
+    draft.add("payment_started", method=method, amount_cents=due, attempt_id=ctx.new_id())
     return draft.facts
 
 
@@ -97,10 +79,23 @@ def sale_record(co: Checkout, draft: Draft, payments: list[dict[str, Any]]) -> d
         "lines": [line.to_dict() for line in co.basket.lines],
         "totals": totals.to_dict(),
         "payments": payments,
-        "interventions": [i.to_dict() for i in co.cleared_interventions],
+        "interventions": _cleared_interventions(co, draft),
         "coupons": [c["coupon_code"] for c in co.coupons],
         "verified_age": co.verified_age,
+        **({"loyalty_card": co.loyalty_card} if co.loyalty_card else {}),
     }
+
+
+def _cleared_interventions(co: Checkout, draft: Draft) -> list[dict[str, Any]]:
+    """The basket's cleared checks, including those cleared in this very decision (an attendant
+    confirming an unknown payment clears its check and completes the sale at once)."""
+    done = [i.to_dict() for i in co.cleared_interventions]
+    for fact in draft.facts:
+        found = co.open_interventions.get(str(fact.data.get("intervention_id", "")))
+        if fact.kind == "intervention_cleared" and found is not None:
+            done.append(found.cleared(by=str(fact.data["cleared_by"]), at=fact.at,
+                                      outcome=str(fact.data["outcome"])).to_dict())
+    return done
 
 
 def finish_sale(co: Checkout, draft: Draft, extra_payment: dict[str, Any] | None = None) -> None:
@@ -113,8 +108,9 @@ def finish_sale(co: Checkout, draft: Draft, extra_payment: dict[str, Any] | None
 def close_basket(co: Checkout, draft: Draft, outcome: str, by: str) -> None:
     """Withdraw the basket's own open checks, then basket_closed, then end any session."""
     lane_level = (Reason.HELP, Reason.DEVICE_FAULT)
+    done = {f.data["intervention_id"] for f in draft.facts if f.kind == "intervention_cleared"}
     for found in co.interventions:
-        if found.reason not in lane_level:
+        if found.reason not in lane_level and found.intervention_id not in done:
             draft.clear(found, by, "basket_closed")
     draft.add("basket_closed", basket_id=co.basket_id, outcome=outcome)
     draft.end_session("basket_closed")
@@ -126,6 +122,12 @@ def decide_cancel(co: Checkout, cmd: Cancel, ctx: Context) -> list[Fact]:
         draft.add("weighing_cancelled", cause="cancel")
         return draft.facts
     if co.state is FlowState.PAYING:
+        pending = co.pending_payment or {}
+        if pending.get("unknown"):
+            raise refuse(f"payment attempt {pending.get('attempt_id')} has an unknown outcome; "
+                         "an attendant must settle it at the terminal first",
+                         "Die Zahlung wird geprüft. Bitte warten Sie auf das Personal.",
+                         "The payment is being checked. Please wait for a member of staff.")
         draft.add("payment_aborted", cause="cancel")
         return draft.facts
     if co.payments:
@@ -201,7 +203,6 @@ def decide_finish(co: Checkout, cmd: Finish, ctx: Context) -> list[Fact]:
 
 DECIDERS: dict[type, Callable[[Any, Any, Any], list[Fact]]] = {
     Pay: decide_pay,
-    PaymentResult: decide_payment_result,
     Cancel: decide_cancel,
     Timeout: decide_timeout,
     Finish: decide_finish,

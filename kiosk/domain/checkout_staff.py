@@ -43,6 +43,7 @@ from kiosk.domain.attendants import (
 )
 from kiosk.domain.checkout_bagging import CONSEQUENCES as BAGGING_CONSEQUENCES
 from kiosk.domain.checkout_basket import Draft, refuse, withdraw_orphans
+from kiosk.domain.checkout_payment import reconcile
 from kiosk.domain.commands import (
     Approve,
     AttendantBadge,
@@ -325,6 +326,7 @@ _CONSEQUENCES: dict[Reason, Callable[[Any, Draft, Intervention, str, bool], None
     Reason.VOID_APPROVAL: _void_approval,
     Reason.QUANTITY_LIMIT: _quantity_limit,
     **BAGGING_CONSEQUENCES,
+    Reason.PAYMENT_FAILED: reconcile,
 }
 
 DECIDERS: dict[type, Callable[[Any, Any, Any], list[Fact]]] = {

@@ -7,8 +7,9 @@ command into facts or refuses it with a typed error; commands themselves are nev
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from kiosk.domain.flow import Event
 
@@ -101,13 +102,35 @@ class Pay:
 
 @dataclass(frozen=True, slots=True)
 class PaymentResult:
-    """The terminal's answer: approved or not, for `amount_cents`, with its reference."""
+    """The terminal's answer for `amount_cents`, with its reference.
+
+    `outcome` is "approved", "declined", "aborted" (the shopper, the attendant or the terminal
+    stopped it) or "unknown" (the link was lost or the terminal fell silent after it got the
+    request: it may have been booked); "" means approved or declined as `approved` says.
+    `attempt_id` names the payment attempt it answers (from `payment_started`); `terminal`
+    carries the terminal's receipt data (masked PAN, terminal id, trace and receipt number, ...).
+    """
 
     approved: bool
     amount_cents: int
     reference: str
     detail: str = ""
+    outcome: str = ""
+    attempt_id: str = ""
+    terminal: Mapping[str, Any] = field(default_factory=dict)
     EVENT: ClassVar[Event] = Event.PAYMENT_RESULT
+
+    @property
+    def resolved_outcome(self) -> str:
+        return self.outcome or ("approved" if self.approved else "declined")
+
+
+@dataclass(frozen=True, slots=True)
+class ReprintReceipt:
+    """The logged-in attendant reprints the receipt of sale `sale_id` (journaled, who and when)."""
+
+    sale_id: str
+    EVENT: ClassVar[Event] = Event.REPRINT
 
 
 @dataclass(frozen=True, slots=True)

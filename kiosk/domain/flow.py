@@ -72,6 +72,7 @@ class Event(StrEnum):
     DEVICE_BACK = "device_back"
     BAGGING_WEIGHT = "bagging_weight"
     SKIP_BAGGING = "skip_bagging"
+    REPRINT = "reprint"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ _OVERLAY_EVENTS = (
     (E.REJECT, "an attendant rejects an open intervention"),
     (E.DEVICE_BACK, "a lost device is back; its fault clears by itself"),
     (E.BAGGING_WEIGHT, "a bagging-scale reading (it may place an item or raise an alarm)"),
+    (E.REPRINT, "the logged-in attendant reprints the last receipt"),
 )
 
 
@@ -149,6 +151,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.SCANNING, E.TIMEOUT, S.OUT_OF_SERVICE, "... while a device fault is open"),
     Transition(S.SCANNING, E.SKIP_BAGGING, S.SCANNING,
                "the shopper takes an item without bagging it (if policy allows)"),
+    Transition(S.SCANNING, E.PAYMENT_RESULT, S.SCANNING,
+               "a late answer for an attempt the lane gave up on is recorded (an approval "
+               "counts as paid: the next pay completes the sale)"),
     *_stay(S.SCANNING, extra=[(E.DEVICE_LOST, "a device fault blocks scan and pay")]),
     # weighing
     Transition(S.WEIGHING, E.WEIGH, S.SCANNING, "a stable weight above 0 g makes the line"),
@@ -163,9 +168,16 @@ TRANSITIONS: tuple[Transition, ...] = (
     *_stay(S.WEIGHING, extra=[(E.DEVICE_LOST, "a device fault blocks scan and pay")]),
     # paying
     Transition(S.PAYING, E.PAYMENT_RESULT, S.FINISHING, "approved and fully paid: the sale"),
-    Transition(S.PAYING, E.PAYMENT_RESULT, S.PAYING, "approved for part of the amount"),
-    Transition(S.PAYING, E.PAYMENT_RESULT, S.SCANNING, "declined: back to the basket"),
+    Transition(S.PAYING, E.PAYMENT_RESULT, S.PAYING,
+               "approved for part of the amount; or unknown (link lost, terminal silent): pay "
+               "waits until the terminal or an attendant settles it"),
+    Transition(S.PAYING, E.PAYMENT_RESULT, S.SCANNING,
+               "declined or aborted: back to the basket, the shopper may pay again"),
     Transition(S.PAYING, E.CANCEL, S.SCANNING, "the shopper stops paying"),
+    Transition(S.PAYING, E.APPROVE, S.FINISHING,
+               "the attendant confirms an unknown payment was booked: the sale"),
+    Transition(S.PAYING, E.REJECT, S.SCANNING,
+               "the attendant finds an unknown payment was not booked: back to the basket"),
     *_stay(S.PAYING, extra=[(E.DEVICE_LOST, "a device fault blocks further payments"),
                             _IDLE_LOGOUT]),
     # finishing

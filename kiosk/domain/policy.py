@@ -60,7 +60,8 @@ class Policy:
 
     Attendants: a session ends by itself (`attendant_logged_out` with cause "idle") after
     `attendant_idle_s` seconds without an attendant command (`checkout_staff`). A scanned code
-    starting with `badge_prefix` is an attendant badge, never a product (empty: no badges).
+    starting with `badge_prefix` is an attendant badge, never a product (empty: no badges); one
+    starting with `loyalty_prefix` is the shopper's loyalty card, kept on the sale (empty: none).
     """
 
     max_quantity_per_line: int = 20
@@ -81,6 +82,7 @@ class Policy:
     skip_bagging_max: int = 0
     attendant_idle_s: int = 120
     badge_prefix: str = "STAFF-"
+    loyalty_prefix: str = "LOYALTY-"
 
     def may_clear(self, role: Role, reason: Reason) -> bool:
         return role is Role.SUPERVISOR or role in self.clearance.get(reason, frozenset())

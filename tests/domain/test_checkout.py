@@ -88,7 +88,9 @@ def test_a_whole_sale_with_weight_code_deposit_and_age_check_is_recorded_exactly
     vat = {v["rate"]: (v["gross_cents"], v["vat_cents"]) for v in totals["vat"]}
     assert vat == {"A": (281, 45), "B": (2575, 168)}  # 281*19/119 = 44.86; 2575*7/107 = 168.46
     assert sale["payments"] == [{"method": "card", "amount_cents": 2856, "reference": "T-42",
-                                 "detail": "", "approved_at": "2026-03-02T09:00:45.000Z"}]
+                                 "detail": "", "attempt_id": sale["payments"][0]["attempt_id"],
+                                 "approved_at": "2026-03-02T09:00:45.000Z"}]
+    assert sale["payments"][0]["attempt_id"]  # the journaled attempt the approval answers
     (cleared,) = sale["interventions"]
     assert (cleared["reason"], cleared["cleared_by"], cleared["outcome"]) == (
         "age_check", "1001", "approved")
