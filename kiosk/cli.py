@@ -76,13 +76,18 @@ def _parser() -> argparse.ArgumentParser:
         description="Simulate a device on a pseudo-terminal, so the kiosk can be tried without "
         "hardware. Prints the port; point [devices.scanner] (or scale, bagging) at it in a "
         "config file and start `kiosk --config FILE run` in another terminal. Then type on "
-        "stdin: codes for the scanner, grams (or over, under, ~1234 for moving) for a scale.",
+        "stdin: codes for the scanner, grams (or over, under, ~1234 for moving) for a scale, "
+        "a behaviour for the card terminal (approve, decline, next decline, hesitate, ...), "
+        "paper states for the printer (ok, near_end, out, cover_open). The card terminal "
+        "listens on 127.0.0.1:20007 (ZVT over TCP) unless --port names a serial link.",
     )
-    sim.add_argument("device", choices=("scanner", "scale", "bagging"), help="what to simulate")
+    sim.add_argument("device", choices=("scanner", "scale", "bagging", "terminal", "printer"),
+                     help="what to simulate")
     sim.add_argument("--protocol", choices=("toledo", "nci", "mtsics"), default=None,
                      help="scale protocol (default: toledo for scale, mtsics for bagging)")
-    sim.add_argument("--port", type=Path, default=None,
-                     help="path of the stable symlink to create (default: in a temp folder)")
+    sim.add_argument("--port", default=None,
+                     help="path of the stable symlink to create (default: in a temp folder); "
+                     "for the terminal a number is its TCP port (0: any free one)")
 
     doctor = sub.add_parser(
         "doctor", help="check config, journal, upload queue and devices; say what to do",
@@ -166,6 +171,16 @@ def _decode(images: Sequence[str]) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    if args.device == "terminal":
+        from hardware.sim.zvt import run_cli as run_terminal
+
+        port = str(args.port or "")
+        return run_terminal(["--port", port] if port.isdigit() else
+                            ["--serial", port] if port else [])
+    if args.device == "printer":
+        from hardware.sim.printer import run as run_printer
+
+        return run_printer(Path(args.port) if args.port else None)
     if args.device == "scanner":
         from hardware.sim.scanner import run_cli
 

@@ -141,6 +141,15 @@ def lane_sales(db: Database, lane_id: str) -> list[SaleRecord]:
     return [SaleRecord(*row) for row in rows]
 
 
+def latest_sales(db: Database, lane_id: str, count: int = 1) -> list[SaleRecord]:
+    """The last `count` sales of `lane_id`, newest first (a reprint, a payment reconciliation)."""
+    rows = db.conn.execute(
+        f"SELECT {_COLUMNS} FROM sales WHERE lane_id = ? ORDER BY seq DESC LIMIT ?",
+        (lane_id, count),
+    ).fetchall()
+    return [SaleRecord(*row) for row in rows]
+
+
 @dataclass(frozen=True, slots=True)
 class ChainReport:
     """What `verify_chain` found for one lane.

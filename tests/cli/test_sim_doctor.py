@@ -74,3 +74,46 @@ def test_doctor_reports_the_journal_the_chain_and_the_upload_queue(tmp_path: Pat
     assert "0 sale(s) on lane lane-1; hash chain intact" in result.stdout
     assert "0 sale(s) waiting for upload" in result.stdout
     assert "218 products" in result.stdout
+
+
+def test_kiosk_sim_terminal_is_a_zvt_terminal_a_socket_can_pay_at(tmp_path: Path) -> None:
+    import socket
+
+    proc = subprocess.Popen([*KIOSK, "sim", "terminal", "--port", "0"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        address = proc.stdout.readline().strip()
+        assert address.startswith("tcp://127.0.0.1:"), address
+        port = int(address.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as ecr:
+            ecr.sendall(bytes.fromhex("06 00 06 00 00 00 BE 09 78"))  # registration
+            got = b""
+            while len(got) < 6:
+                got += ecr.recv(64)
+            assert got[:6] == bytes.fromhex("80 00 00 06 0F 00")  # ack, then completion
+            ecr.sendall(bytes.fromhex("80 00 00"))
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.write("quit\n")
+        proc.stdin.close()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def test_kiosk_sim_printer_prints_its_port(tmp_path: Path) -> None:
+    link = tmp_path / "kiosk-printer"
+    proc = subprocess.Popen([*KIOSK, "sim", "printer", "--port", str(link)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert str(link) in proc.stdout.readline()
+        assert link.exists()
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.write("quit\n")
+        proc.stdin.close()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
