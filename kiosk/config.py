@@ -35,7 +35,10 @@ from kiosk.domain.attendants import (
 from kiosk.domain.policy import Policy, Reason, Role
 from kiosk.errors import ConfigError
 
-LANGUAGES = ("de", "en")
+# The languages the window offers are its translation files (kiosk/ui/locale/<code>.po).
+LANGUAGES: tuple[str, ...] = tuple(sorted(
+    (p.stem for p in (Path(__file__).parent / "ui" / "locale").glob("*.po")),
+    key=lambda code: (code != "de", code != "en", code))) or ("de", "en")
 CURRENCIES = ("EUR",)
 PAYMENT_KINDS = ("simulated",)
 DEMO_CATALOG = Path(__file__).parent / "data" / "demo_catalog.json"
@@ -62,6 +65,12 @@ class StoreConfig:
     language: str = "de"
     languages: tuple[str, ...] = LANGUAGES
     currency: str = "EUR"
+    # On every receipt: the store's address lines and VAT id (USt-IdNr.), and the footer.
+    address: tuple[str, ...] = ("Musterstraße 1", "10115 Berlin")
+    vat_id: str = "DE000000000"
+    receipt_footer: tuple[str, ...] = ("Vielen Dank für Ihren Einkauf!",)
+    # Where a shopper's phone opens the e-receipt ({sale_id} is filled in); "" offers none.
+    e_receipt_url: str = "http://kiosk-hub.local:8080/receipts/{sale_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,11 +185,28 @@ def _store(t: _Table) -> StoreConfig:
     if language not in languages:
         raise ConfigError(f"store.language: {language!r} is not in store.languages "
                           f"{list(languages)}; add it there or pick one of them")
+    e_receipt_url = t.text("e_receipt_url", d.e_receipt_url, allow_empty=True)
+    if e_receipt_url and "{sale_id}" not in e_receipt_url:
+        raise ConfigError(f"store.e_receipt_url: must contain {{sale_id}} where the sale goes, "
+                          f"got {e_receipt_url!r}")
     config = StoreConfig(id=t.ident("id", d.id), name=t.text("name", d.name), language=language,
                          languages=languages,
-                         currency=t.choice("currency", d.currency, CURRENCIES, "is supported"))
+                         currency=t.choice("currency", d.currency, CURRENCIES, "is supported"),
+                         address=_lines(t, "address", d.address),
+                         vat_id=t.text("vat_id", d.vat_id, allow_empty=True),
+                         receipt_footer=_lines(t, "receipt_footer", d.receipt_footer),
+                         e_receipt_url=e_receipt_url)
     t.finish()
     return config
+
+
+def _lines(t: _Table, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    value = t.get(key, list(default))
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) \
+            or any(len(v) > 48 for v in value):
+        raise ConfigError(f"{t.name(key)}: expected a list of texts of at most 48 characters "
+                          f"(one per receipt line), got {_clip(repr(value))}")
+    return tuple(value)
 
 
 def _payment(t: _Table) -> PaymentConfig:
@@ -311,7 +337,8 @@ def _suggest(key: str, known: Sequence[str], prefix: str = "") -> str:
 
 _KNOWN: dict[str, tuple[str, ...]] = {
     "": ("store", "lane", "paths", "policy", "payment", "devices", "attendants"),
-    "store": ("id", "name", "language", "languages", "currency"),
+    "store": ("id", "name", "language", "languages", "currency", "address", "vat_id",
+              "receipt_footer", "e_receipt_url"),
     "lane": ("id", "fullscreen", "window_size"),
     "paths": ("data_dir", "journal", "catalog"),
     "policy": (*_POLICY_INTS, "open_on_start", "bagging", "clearance", "badge_prefix",

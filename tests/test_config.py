@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -304,3 +305,30 @@ def test_hash_pin_refuses_a_pin_that_is_not_digits() -> None:
     result = _run("hash-pin", stdin="abcd\nabcd\n")
     assert result.returncode == 2
     assert "4 to 8 digits" in result.stderr
+
+
+def test_the_receipt_header_and_e_receipt_link_come_from_the_store_table(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, '[store]\naddress = ["Hauptstr. 5", "80331 München"]\n'
+                                          'vat_id = "DE811111111"\n'
+                                          'e_receipt_url = "https://hub.example/r/{sale_id}"\n'),
+                         env={})
+    assert config.store.address == ("Hauptstr. 5", "80331 München")
+    assert config.store.vat_id == "DE811111111"
+    assert config.store.e_receipt_url.format(sale_id="abc") == "https://hub.example/r/abc"
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ('[store]\ne_receipt_url = "https://hub.example/r/"\n', "store.e_receipt_url"),
+    ('[store]\naddress = "Hauptstr. 5"\n', "store.address"),
+    ('[store]\naddress = ["' + "x" * 49 + '"]\n', "store.address"),
+    ('[devices.terminal]\nurl = "tcp://10.0.0.5:20007"\npassword = 1234\n',
+     "devices.terminal.password"),
+    ('[devices.printer]\nurl = "/dev/kiosk-printer"\ncodepage = "UTF-8"\n',
+     "devices.printer.codepage"),
+])
+def test_a_bad_receipt_or_terminal_setting_names_its_key(tmp_path: Path, text: str,
+                                                         named: str) -> None:
+    from kiosk.config_devices import parse_devices
+
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        parse_devices(load_config(_write(tmp_path, text), env={}).devices)
