@@ -131,6 +131,7 @@ class LaneController:
         # attendant panel.
         self.status_source: Callable[[], Sequence[DeviceStatus]] | None = None
         self._timers = _Timers()
+        self.demo: Any = None  # kiosk.app_demo.DemoControls in a simulated lane (make run)
 
     @property
     def checkout(self) -> Checkout:
@@ -161,6 +162,10 @@ class LaneController:
         return {"devices": devices, "upload": upload, "now": self.clock()}
 
     def send(self, intent: Any) -> LaneView:
+        if isinstance(intent, ui.DEMO_INTENTS):  # the demo panel drives the simulators
+            if self.demo is not None:
+                self.demo.handle(intent)
+            return self.view()
         if isinstance(intent, ui.ToggleLanguage):
             langs = list(self.config.store.languages)
             self.lang = langs[(langs.index(self.lang) + 1) % len(langs)] if self.lang in langs \
@@ -390,6 +395,10 @@ def run(config: Config, *, fullscreen: bool | None = None, size: tuple[int, int]
             on_preview=app.show_preview,
         )
         await devices.start()
+        if devices.config.simulate:
+            from kiosk.app_demo import DemoControls
+
+            controller.demo = DemoControls(devices, controller)
         try:
             await app.async_run(async_lib="asyncio")
         finally:

@@ -17,7 +17,9 @@ under a `Supervisor` on the kiosk's asyncio loop, and turns what they say into c
 
 With `[devices] simulate = true` (the demo), simulators on ptys stand in for the scanner and the
 scales, and the weighing screen's gram entry puts that weight on the simulated scale, so the demo
-goes through the same drivers and rules as a real lane.
+goes through the same drivers and rules as a real lane. A ZVT card terminal simulator runs on
+loopback TCP beside them. The simulators are kept (`scanner_sim`, `scale_sim`, `bagging_sim`,
+`terminal_sim`) for the demo panel (kiosk.app_demo.DemoControls), which drives them.
 """
 
 from __future__ import annotations
@@ -79,7 +81,11 @@ class LaneDevices:
         self.simulators: list[Any] = []
         self.dedup = ScanDeduplicator()
         self.peripherals: Any = None
+        # The demo's simulators (simulate = true), for the demo panel (kiosk.app_demo).
+        self.scanner_sim: Any = None
         self.scale_sim: Any = None
+        self.bagging_sim: Any = None
+        self.terminal_sim: Any = None  # the ZVT card terminal simulator
         self._legal: LegalWeighing | None = None
         self._condition = ScaleCondition.OK
         self._priced_g: int | None = None  # last priced weighing; None once the platter emptied
@@ -275,6 +281,7 @@ class LaneDevices:
         scanner = ScannerSimulator(folder / "kiosk-scanner")
         scanner.start()
         self.simulators.append(scanner)
+        self.scanner_sim = scanner
         log.info("demo: a simulated scanner on %s; type codes in the window. To drive a "
                  "scanner from a terminal, run `kiosk sim scanner` and put its port in a "
                  "config's [devices.scanner]", scanner.port)
@@ -289,9 +296,23 @@ class LaneDevices:
             bagging_sim = ScaleSimulator(cfg.bagging.protocol, folder / "kiosk-bagging")
             bagging_sim.start()
             self.simulators.append(bagging_sim)
+            self.bagging_sim = bagging_sim
             out = replace(out, bagging=replace(cfg.bagging, line=replace(
                 cfg.bagging.line, port=str(bagging_sim.port))))
+        self.terminal_sim = _terminal_simulator()
+        self.simulators.append(self.terminal_sim)
         return out
+
+
+def _terminal_simulator() -> Any:
+    """A started ZVT card terminal simulator on loopback TCP (its `address` is what a
+    ZvtTerminal connects to; the demo panel sets its `next_behaviour`)."""
+    from hardware.sim.zvt import ZvtSimulator
+
+    sim = ZvtSimulator(transport="tcp")
+    sim.start()
+    log.info("demo: a simulated ZVT card terminal on %s", sim.address)
+    return sim
 
 
 def _camera(cfg: CameraConfig, on_preview: Callable[[Any], None] | None) -> Device:

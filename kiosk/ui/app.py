@@ -36,9 +36,11 @@ KV_FILES = (
     "widgets/buttons.kv", "widgets/keypad.kv", "widgets/lines.kv", "widgets/osk.kv",
     "widgets/produce.kv",
     "widgets/overlay.kv", "screens/attract.kv", "screens/basket.kv", "screens/weighing.kv",
-    "screens/paying.kv", "screens/thanks.kv", "screens/notice.kv", "root.kv",
+    "screens/paying.kv", "screens/thanks.kv", "screens/notice.kv", "widgets/demo_panel.kv",
+    "root.kv",
 )
 TICK_S = 0.5
+DEMO_PANEL_KEY = 283  # F2 (SDL key code): opens and closes the demo panel in `make run`
 # Two touch-downs this close in time and place are one finger seen twice (kivy issue 8494: a
 # Raspberry Pi touchscreen reaches Kivy both as SDL's emulated mouse and through probesysfs'
 # hidinput/mtdev provider). A person's fastest deliberate double tap is about 100 ms apart.
@@ -293,6 +295,9 @@ class KioskApp(App):
     def _on_key_down(
         self, _window: Any, key: int, _scancode: int, _codepoint: str | None, _mods: Any
     ) -> bool:
+        if key == DEMO_PANEL_KEY:  # the demo panel (only a simulated lane has one)
+            demo = getattr(self.root, "ids", {}).get("demo")
+            return bool(demo is not None and demo.toggle())
         if not ScanBuffer.handles(key):
             return False
         code = self.scan.key(key)

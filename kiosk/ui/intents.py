@@ -137,3 +137,45 @@ Intent = (
     | AttendantPin | AttendantLogout | Approve | Reject | SelectItem | WeightEntered
     | Finish | Cancel | StaffPanel | OpenLane | CloseLane | SkipBagging
 )
+
+
+# -- the demo control panel (only in a simulated lane; the controller hands these to its demo) --
+
+
+@dataclass(frozen=True, slots=True)
+class DemoScan:
+    """Demo panel: the simulated serial scanner reads `code` (the path a real scanner takes)."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class DemoWeight:
+    """Demo panel: put `weight_g` grams on the simulated produce scale (moving when not stable)."""
+
+    weight_g: int
+    stable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DemoBagging:
+    """Demo panel: change the simulated bagging scale: `action` is "expected" (the awaited
+    item's weight), "unexpected" (500 g nobody scanned) or "clear" (take everything off)."""
+
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class DemoHelp:
+    """Demo panel: press the help button (the GPIO pin, so the real callback fires)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoTerminal:
+    """Demo panel: how the simulated card terminal answers the next payment: "approve",
+    "decline" or "customer_timeout" (the customer cancels)."""
+
+    behaviour: str
+
+
+DEMO_INTENTS = (DemoScan, DemoWeight, DemoBagging, DemoHelp, DemoTerminal)
