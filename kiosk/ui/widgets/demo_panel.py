@@ -23,19 +23,6 @@ from kivy.uix.floatlayout import FloatLayout
 
 from kiosk.ui.intents import DemoBagging, DemoHelp, DemoScan, DemoTerminal, DemoWeight
 
-# Demo items that show the lane's features (README's demo codes): text key, code.
-SCAN_ITEMS = (
-    ("demo_scan_milk", "4200200000015"),  # plain item, 7 % VAT
-    ("demo_scan_water", "4200400000013"),  # bottle deposit: a Pfand line follows
-    ("demo_scan_pils", "4200500000012"),  # age check 16
-    ("demo_scan_vodka", "4200600000011"),  # age check 18
-    ("demo_scan_weight_label", "2812341012349"),  # in-store weight label, 1,234 kg Gouda
-    ("demo_scan_price_label", "2247111002990"),  # in-store price label, 2,99 €
-    ("demo_scan_yoghurt", "4200200000084"),  # 3 for 2
-    ("demo_scan_coupon", "COUPON-5EUR"),  # 5 € off from 25 €
-)
-WEIGHTS_G = (250, 1000)
-
 
 class DemoPanel(FloatLayout):
     """The tab and the panel; `available` when the lane runs simulators, `open` when shown.
