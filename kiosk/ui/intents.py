@@ -132,10 +132,18 @@ class SkipBagging:
 
     line_id: int
 
+
+@dataclass(frozen=True, slots=True)
+class ChooseReceipt:
+    """The shopper picked a receipt on the thanks screen: "print", "qr" or "none"."""
+
+    kind: str
+
 Intent = (
     Start | CodeEntered | Pay | Help | ToggleLanguage | RequestVoid | ChangeQuantity
     | AttendantPin | AttendantLogout | Approve | Reject | SelectItem | WeightEntered
     | Finish | Cancel | StaffPanel | OpenLane | CloseLane | SkipBagging
+    | ChooseReceipt
 )
 
 

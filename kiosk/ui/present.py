@@ -318,13 +318,74 @@ def image_path(image: str | None) -> str:
     return str(path if path.is_absolute() else IMAGES_DIR / path)
 
 
-def paying_view(pending: Mapping[str, Any] | None, lang: str) -> PayingView | None:
+# What the card terminal can report (hardware.payment STATUS_KINDS) plus our own "connecting"
+# (the terminal has not answered yet) and "aborting" (the shopper pressed cancel).
+PAYMENT_STATUS_KINDS = (
+    "connecting", "insert_card", "enter_pin", "pin_wrong", "wait", "remove_card", "approved",
+    "declined", "card_unreadable", "aborting", "other",
+)
+# While these show, no authorisation is under way yet, so the shopper may still back out; once
+# the terminal waits for the host (or is done) a cancel would only confuse.
+CANCELLABLE_PAYMENT_KINDS = frozenset(
+    {"connecting", "insert_card", "enter_pin", "pin_wrong", "card_unreadable", "other"}
+)
+# ZVT result codes (BMP 27) that the shopper can act on differently from a plain decline.
+RESULT_CARD_UNREADABLE = 0x64
+RESULT_CARD_EXPIRED = 0x78
+
+
+def paying_view(
+    pending: Mapping[str, Any] | None,
+    lang: str,
+    *,
+    kind: str | None = None,
+    terminal_text: str = "",
+    can_cancel: bool | None = None,
+) -> PayingView | None:
+    """The paying screen while the terminal reports `kind` (see PAYMENT_STATUS_KINDS), with
+    the terminal's own display text; `can_cancel` defaults to whether `kind` still allows it.
+    Without a `kind` (no terminal status yet) the general prompt shows: tap, insert or phone.
+    """
     if not pending:
         return None
+    text = payment_status_text(kind, lang) if kind is not None else t("pay_prompt", lang)
+    kind = kind or "insert_card"
     return PayingView(
-        status_text=t("pay_prompt", lang),
+        status_text=text,
         amount_text=format_eur(int(pending.get("amount_cents") or 0), lang),
+        approved=kind == "approved",
+        can_cancel=kind in CANCELLABLE_PAYMENT_KINDS if can_cancel is None else can_cancel,
+        status_kind=kind,
+        terminal_text=terminal_text,
     )
+
+
+def payment_status_text(kind: str, lang: str) -> str:
+    """The big prompt on the paying screen for a terminal status `kind` ("Bitte PIN eingeben");
+    a kind this window does not know reads "follow the terminal's instructions"."""
+    return t(f"pay_status_{kind if kind in PAYMENT_STATUS_KINDS else 'other'}", lang)
+
+
+def payment_failure_text(outcome: str, result_code: int | None, lang: str) -> str:
+    """The banner on the basket after a payment that did not go through ("" for "approved").
+
+    `outcome` is a PaymentOutcome value ("declined", "aborted", "unknown"); `result_code` the
+    terminal's ZVT result code, which tells an unreadable (0x64) or expired (0x78) card from a
+    plain decline. The Pay button is the retry, so the text says what to do next.
+    """
+    if outcome == "approved":
+        return ""
+    if outcome == "declined":
+        if result_code == RESULT_CARD_UNREADABLE:
+            return t("pay_fail_card_unreadable", lang)
+        if result_code == RESULT_CARD_EXPIRED:
+            return t("pay_fail_expired", lang)
+        return t("pay_fail_declined", lang)
+    if outcome == "aborted":
+        return t("pay_fail_aborted", lang)
+    if outcome == "unknown":
+        return t("pay_fail_unknown", lang)
+    return t("error_generic", lang)  # a new outcome must still tell the shopper something
 
 
 def notice_text(interventions: Iterable[Intervention], lang: str) -> str:

@@ -129,6 +129,12 @@ class PayingView:
     amount_text: str
     approved: bool = False
     can_cancel: bool = True
+    # What the terminal asks for now (hardware STATUS_KINDS: insert_card, enter_pin, pin_wrong,
+    # wait, remove_card, approved, declined, card_unreadable, other; plus "connecting" before the
+    # terminal answered and "aborting" after the shopper pressed cancel): picks the icon.
+    status_kind: str = "insert_card"
+    # The terminal's own display text, shown small under ours ("" when it sent none).
+    terminal_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +192,14 @@ class LaneView:
     # upload queue ("3 Verkäufe warten auf Upload, ältester seit 12 Min.", last error).
     device_rows: tuple[DeviceRowView, ...] = ()
     upload_text: str = ""
+    # Thanks screen: the receipts the shopper may choose now (of "print", "qr", "none"; "print"
+    # is missing while the printer is down), what was chosen ("" not yet), the e-receipt's URL
+    # to show as a QR code ("" none), and the choice's outcome in words ("Ihr Beleg wird
+    # gedruckt.").
+    receipt_options: tuple[str, ...] = ()
+    receipt_choice: str = ""
+    receipt_qr: str = ""
+    receipt_note: str = ""
 
     def __post_init__(self) -> None:
         if self.screen not in SCREENS:
