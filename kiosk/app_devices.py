@@ -92,6 +92,9 @@ class LaneDevices:
         self._last_refusal = ""
         self._bagging_g: int | None = None
         self._sim_dir: tempfile.TemporaryDirectory[str] | None = None
+        self.payments: Any = None  # kiosk.app_payment.PaymentRunner with [devices.terminal]
+        self.receipts: Any = None  # kiosk.app_receipts.ReceiptDesk with [devices.printer]
+        self.printer_sim: Any = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -115,6 +118,14 @@ class LaneDevices:
                             self._on_bagging_event)
         if cfg.camera is not None:
             self._supervise(_camera(cfg.camera, self.on_preview), self._on_scan_event)
+        if cfg.terminal is not None:
+            from kiosk.app_payment import start_payments
+
+            self.payments = start_payments(self, cfg.terminal)
+        if cfg.printer is not None:
+            from kiosk.app_receipts import start_receipts
+
+            self.receipts = start_receipts(self, cfg.printer)
         if cfg.gpio is not None:
             self._start_gpio(cfg)
         self.controller.listeners.append(self._after_command)
@@ -128,6 +139,8 @@ class LaneDevices:
                 for s in self.supervisors]
 
     async def stop(self) -> None:
+        if self.payments is not None:
+            await self.payments.stop()
         for supervisor in self.supervisors:
             await supervisor.stop()
         self.supervisors.clear()
@@ -141,9 +154,12 @@ class LaneDevices:
             self._sim_dir.cleanup()
             self._sim_dir = None
 
-    def _supervise(self, device: Device, on_event: Callable[[Event], None]) -> None:
-        supervisor = Supervisor(device, on_event=on_event, on_lost=self._on_lost,
-                                on_back=self._on_back, backoff_s=self.backoff_s)
+    def _supervise(self, device: Device, on_event: Callable[[Event], None], *,
+                   on_lost: Callable[[str, str], None] | None = None,
+                   on_back: Callable[[str, str], None] | None = None) -> None:
+        """Keep `device` open; by default its loss is a device fault at the lane."""
+        supervisor = Supervisor(device, on_event=on_event, on_lost=on_lost or self._on_lost,
+                                on_back=on_back or self._on_back, backoff_s=self.backoff_s)
         self.supervisors.append(supervisor)
         supervisor.start()
 
@@ -299,8 +315,18 @@ class LaneDevices:
             self.bagging_sim = bagging_sim
             out = replace(out, bagging=replace(cfg.bagging, line=replace(
                 cfg.bagging.line, port=str(bagging_sim.port))))
-        self.terminal_sim = _terminal_simulator()
-        self.simulators.append(self.terminal_sim)
+        if cfg.terminal is not None:
+            self.terminal_sim = _terminal_simulator()
+            self.simulators.append(self.terminal_sim)
+            out = replace(out, terminal=replace(cfg.terminal, url=self.terminal_sim.address))
+        if cfg.printer is not None:
+            from hardware.sim.printer import PrinterSimulator
+
+            self.printer_sim = PrinterSimulator(folder / "kiosk-printer")
+            self.printer_sim.start()
+            self.simulators.append(self.printer_sim)
+            log.info("demo: a simulated receipt printer on %s", self.printer_sim.port)
+            out = replace(out, printer=replace(cfg.printer, url=str(self.printer_sim.port)))
         return out
 
 

@@ -34,7 +34,7 @@ def demo_config(tmp: Path, *, bagging: bool = False) -> Path:
         '[devices]\nsimulate = true\n'
         '[devices.scale]\nprotocol = "toledo"\nport = "simulated"\n'
         + ('[devices.bagging]\nprotocol = "mtsics"\nport = "simulated"\n' if bagging else "")
-        + GPIO, encoding="utf-8")
+        + '[devices.terminal]\nurl = "simulated"\n' + GPIO, encoding="utf-8")
     return path
 
 
@@ -122,6 +122,13 @@ def test_the_terminal_buttons_set_how_the_terminal_simulator_answers_the_next_pa
         assert controller.demo.terminal.next_behaviour == "decline"
         assert view.message is not None
         assert view.message.text == "Demo: the terminal will decline the next payment."
+        controller.send(ui.DemoScan(code=WATER))  # and the next payment is really declined
+        await until(lambda: len(controller.checkout.basket) >= 1, "the water is scanned")
+        controller.send(ui.Pay())
+        await until(lambda: controller.checkout.state is FlowState.SCANNING
+                    and controller.checkout.last_declined is not None, "declined at the terminal")
+        assert controller.view().message.text.startswith("Your card was declined")
+        assert controller.demo.terminal.booked == []
 
     with_demo(demo_config(tmp_path), body)
 

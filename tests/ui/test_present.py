@@ -163,7 +163,8 @@ def test_the_thanks_screen_shows_the_finished_sale(lane: Lane) -> None:
     assert [x.name for x in view.lines] == ["Cola 1,5 l", "Pfand 0,25 €"]
     assert view.total_text == "1,74 €"
     assert view.thanks_text == "Vielen Dank für Ihren Einkauf!"
-    assert view.receipt_text == "Beleg SALE0002 · 02.03.2026 09:00 · Karte"
+    # ids are handed out in order: the basket, the payment attempt, then the sale (the third)
+    assert view.receipt_text == "Beleg SALE0003 · 02.03.2026 09:00 · Karte"
     assert view.can_pay is False
 
 
