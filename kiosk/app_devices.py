@@ -135,7 +135,10 @@ class LaneDevices:
     def device_status(self) -> list[DeviceStatus]:
         """Each supervised device for the attendant panel: open (even after one failed
         operation) counts as online; offline or closed (being reopened) does not."""
-        return [DeviceStatus(s.device.name, s.device.state in OPEN_STATES, s.outages)
+        detail = {"printer": self.receipts.problem} if self.receipts is not None else {}
+        return [DeviceStatus(s.device.name, s.device.state in OPEN_STATES
+                             and detail.get(s.device.name, "") in ("", "paper_near_end"),
+                             s.outages, detail.get(s.device.name, ""))
                 for s in self.supervisors]
 
     async def stop(self) -> None:
@@ -281,7 +284,9 @@ class LaneDevices:
         if self.peripherals is None:
             return
         checkout = self.controller.checkout
-        self.peripherals.show(light_pattern(checkout.state, checkout.interventions))
+        warning = self.receipts is not None and self.receipts.problem not in ("", "offline")
+        self.peripherals.show(light_pattern(checkout.state, checkout.interventions,
+                                            device_warning=warning))
         self.peripherals.sound(sound_for(outcome))
 
     # -- simulators ---------------------------------------------------------------------------

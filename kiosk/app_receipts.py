@@ -54,6 +54,7 @@ def start_receipts(devices: Any, cfg: PrinterConfig) -> ReceiptDesk:
     def on_event(event: Any) -> None:
         if isinstance(event, StatusEvent):
             desk.on_status(event.status)
+            devices._after_command(())  # the light follows the paper
             devices.refresh()
 
     def on_lost(name: str, detail: str) -> None:

@@ -52,9 +52,11 @@ ATTENTION = "attention"
 _BEEP_FACTS = frozenset({"lines_added", "item_selected"})
 
 
-def light_pattern(state: FlowState, interventions: Iterable[Intervention]) -> str:
+def light_pattern(state: FlowState, interventions: Iterable[Intervention], *,
+                  device_warning: bool = False) -> str:
     """The tower light pattern for the lane in `state` with these interventions (cleared ones
-    are ignored)."""
+    are ignored). `device_warning`: a device needs a person without stopping the lane (the
+    printer's paper ran out, its cover is open): the light calls staff like a help request."""
     reasons = {i.reason for i in interventions if i.is_open}
     if state is FlowState.OUT_OF_SERVICE:
         return OUT_OF_SERVICE
@@ -64,7 +66,7 @@ def light_pattern(state: FlowState, interventions: Iterable[Intervention]) -> st
         return CLOSED
     if reasons - {Reason.HELP}:
         return INTERVENTION
-    if reasons:
+    if reasons or device_warning:
         return HELP
     return IDLE if state is FlowState.IDLE else IN_TRANSACTION
 

@@ -17,11 +17,13 @@ from kiosk.ui.viewmodel import DeviceRowView
 
 class DeviceStatus(NamedTuple):
     """One supervised device: its configured `name`, whether it is `online` (open and usable)
-    and how many `outages` its supervisor saw since the kiosk started."""
+    and how many `outages` its supervisor saw since the kiosk started; `detail` a condition of
+    a working device that needs a person ("paper_out", "paper_near_end", "cover_open")."""
 
     name: str
     online: bool
     outages: int = 0
+    detail: str = ""
 
 
 class UploadStatus(NamedTuple):
@@ -49,7 +51,8 @@ def device_rows(devices: Sequence[DeviceStatus], lang: str) -> tuple[DeviceRowVi
             outages = t("device_outages_many", lang, n=d.outages)
         rows.append(DeviceRowView(
             name=t(key, lang) if has(key) else d.name,
-            status_text=t("device_online" if d.online else "device_offline", lang),
+            status_text=t(f"device_{d.detail}", lang) if d.detail and has(f"device_{d.detail}")
+            else t("device_online" if d.online else "device_offline", lang),
             online=d.online,
             outages_text=outages,
         ))
