@@ -131,6 +131,10 @@ class LaneController:
         # attendant panel.
         self.status_source: Callable[[], Sequence[DeviceStatus]] | None = None
         self._timers = _Timers()
+        # High contrast, chosen by a shopper, lasts until their basket is over (_contrast()).
+        self.high_contrast = False
+        self._contrast_basket: str | None = None
+        self._contrast_busy = False  # the lane left the attract screen since it was switched on
         self.demo: Any = None  # kiosk.app_demo.DemoControls in a simulated lane (make run)
 
     @property
@@ -138,6 +142,25 @@ class LaneController:
         return self.durable.checkout
 
     def view(self) -> LaneView:
+        return replace(self._present(), high_contrast=self._contrast())
+
+    def _contrast(self) -> bool:
+        """Whether high contrast is on: a shopper switched it on, and their basket is not over
+        (the lane came back to idle, or another basket opened: the next shopper starts normal)."""
+        if not self.high_contrast:
+            return False
+        co = self.checkout
+        if co.basket_id is not None and self._contrast_basket is None:
+            self._contrast_basket = co.basket_id
+        idle = co.state in (FlowState.IDLE, FlowState.CLOSED, FlowState.OUT_OF_SERVICE)
+        other_basket = co.basket_id not in (None, self._contrast_basket)
+        if other_basket or (idle and self._contrast_busy):
+            self.high_contrast = False
+            return False
+        self._contrast_busy = self._contrast_busy or not idle
+        return True
+
+    def _present(self) -> LaneView:
         return present(
             self.checkout,
             lang=self.lang,
@@ -165,6 +188,16 @@ class LaneController:
         if isinstance(intent, ui.DEMO_INTENTS):  # the demo panel drives the simulators
             if self.demo is not None:
                 self.demo.handle(intent)
+            return self.view()
+        if isinstance(intent, ui.ToggleContrast):
+            self.high_contrast = not self._contrast()
+            self._contrast_basket = self.checkout.basket_id
+            self._contrast_busy = self.checkout.state not in (
+                FlowState.IDLE, FlowState.CLOSED, FlowState.OUT_OF_SERVICE)
+            return self.view()
+        if isinstance(intent, ui.ChooseLanguage):
+            if intent.lang in self.config.store.languages:
+                self.lang = intent.lang
             return self.view()
         if isinstance(intent, ui.ToggleLanguage):
             langs = list(self.config.store.languages)

@@ -11,6 +11,7 @@ stops the pings). Typing a code and Enter anywhere is a scan. Nothing here block
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -114,7 +115,9 @@ class KioskApp(App):
 
     scale = NumericProperty(1.0)  # layout sizes in .kv rules are multiplied by this
     font_scale = NumericProperty(1.0)  # and font sizes by this (see theme.font_scale_for)
+    touch_min = NumericProperty(53.0)  # least button size in px (theme.min_touch_px)
     lang = StringProperty("de")
+    root: Any  # the KioskRoot; replaced when the palette switches
 
     def __init__(
         self,
@@ -154,6 +157,7 @@ class KioskApp(App):
         self._local_message: MessageView | None = None
         self._events: list[Any] = []
         self.touches = TouchDeduplicator()
+        self.palette_switch_s: float | None = None  # how long the last palette switch took
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -179,8 +183,11 @@ class KioskApp(App):
         )
         Window.bind(on_flip=self._on_flip)
         Window.bind(on_motion=self.touches.on_motion)
+        first = self.controller.view()
+        theme.use_palette(first.high_contrast)
+        Window.clearcolor = theme.BACKGROUND
         root = KioskRoot(self.send)
-        self._render_into(root, self.controller.view())
+        self._render_into(root, first)
         self._events.append(Clock.schedule_interval(self._tick, TICK_S))
         return root
 
@@ -248,9 +255,49 @@ class KioskApp(App):
             view = replace(view, message=self._local_message)
         if view == self.view:
             return
+        started_s = time.perf_counter()
+        switch = view.high_contrast != theme.high_contrast and root is self.root
+        if switch:
+            root = self._rebuild_root(view.high_contrast)
         self.view = view
         self.lang = view.lang
         root.show(view)
+        if switch:
+            self.palette_switch_s = time.perf_counter() - started_s
+            log.info("palette switched (high contrast %s) in %.3f s", view.high_contrast,
+                     self.palette_switch_s)
+
+    def _rebuild_root(self, high_contrast: bool) -> Any:
+        """Make the palette current and build the widget tree again from the kv rules (they
+        read `theme.X` when applied); the camera preview and the half-typed scan carry over.
+
+        A tree built ahead for the other palette goes stale: rules it re-evaluates while hidden
+        read the palette on screen. So the tree is built at the switch (about 0.8 s, plus the
+        basket's rows, on a software-GL desktop)."""
+        from kivy.core.window import Window
+
+        from kiosk.ui.root import KioskRoot
+
+        old = self.root
+        theme.use_palette(high_contrast)
+        Window.clearcolor = theme.BACKGROUND
+        new = KioskRoot(self.send)
+        new.typed_text = old.typed_text
+        if old.preview_texture is not None:
+            new.preview_texture = new.ids.preview.texture = old.preview_texture
+            new.has_preview = old.has_preview
+        # Whatever lies above the root (a demo panel) stays above it; the Window's add_widget
+        # takes no index, so those go and come back in their order.
+        index = next((i for i, w in enumerate(Window.children) if w is old), 0)
+        above = list(Window.children[:index])
+        for widget in [*above, old]:
+            Window.remove_widget(widget)
+        for widget in [new, *reversed(above)]:
+            Window.add_widget(widget)
+        self.root = new
+        _release(old)
+        return new
+
 
     def forget_local_state(self) -> None:
         """Forget half-typed input (scan buffer, keypads, PIN pad) and redraw the next view in
@@ -291,6 +338,7 @@ class KioskApp(App):
     def _on_resize(self, _window: Any, size: tuple[int, int]) -> None:
         self.scale = theme.scale_for(*size)
         self.font_scale = theme.font_scale_for(self.scale)
+        self.touch_min = theme.min_touch_px(*size)
 
     def _on_key_down(
         self, _window: Any, key: int, _scancode: int, _codepoint: str | None, _mods: Any
@@ -313,3 +361,18 @@ class KioskApp(App):
     def _show_typed(self) -> None:
         if self.root is not None:
             self.root.typed_text = self.scan.text
+
+
+def _release(tree: Any) -> None:
+    """Drop the kv rules' bindings of a widget tree no longer shown: they tie every widget to
+    the app's properties (scale, lang), so the tree would otherwise live, and be updated, on."""
+    from kivy.lang import Builder
+
+    parts = [tree, *tree.ids.sm.screens, tree.overlay, tree.overlay.pin_pad,
+             tree.overlay.attendant_panel]
+    seen: set[int] = set()
+    for part in parts:
+        for widget in part.walk(restrict=True):
+            if widget.uid not in seen:
+                seen.add(widget.uid)
+                Builder.unbind_widget(widget.uid)

@@ -139,11 +139,24 @@ class ChooseReceipt:
 
     kind: str
 
+
+@dataclass(frozen=True, slots=True)
+class ToggleContrast:
+    """The shopper switches high-contrast mode on or off (it ends with their basket)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseLanguage:
+    """The shopper picked a language on the attract screen (`lang` is its code, e.g. "en")."""
+
+    lang: str
+
+
 Intent = (
     Start | CodeEntered | Pay | Help | ToggleLanguage | RequestVoid | ChangeQuantity
     | AttendantPin | AttendantLogout | Approve | Reject | SelectItem | WeightEntered
     | Finish | Cancel | StaffPanel | OpenLane | CloseLane | SkipBagging
-    | ChooseReceipt
+    | ChooseReceipt | ToggleContrast | ChooseLanguage
 )
 
 

@@ -14,7 +14,13 @@ from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition
 
-from kiosk.ui.intents import AttendantLogout, Intent, StaffPanel, ToggleLanguage
+from kiosk.ui.intents import (
+    AttendantLogout,
+    Intent,
+    StaffPanel,
+    ToggleContrast,
+    ToggleLanguage,
+)
 from kiosk.ui.screens.attract import AttractScreen
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.basket import BasketScreen
@@ -39,6 +45,8 @@ SCREEN_CLASSES: dict[str, type[KioskScreen]] = {
 }
 
 FRESH_START_SCREENS = frozenset({"attract", "closed", "out_of_service"})
+# Where a shopper may switch high contrast on (the header elsewhere keeps its choice).
+CONTRAST_SCREENS = frozenset({"attract", "basket"})
 
 
 class KioskRoot(FloatLayout):
@@ -50,6 +58,10 @@ class KioskRoot(FloatLayout):
     typed_text = StringProperty("")
     has_preview = BooleanProperty(False)  # a camera is fitted and has sent a frame
     preview_texture = ObjectProperty(None, allownone=True)
+    screen_name = StringProperty("")  # the view's screen (the header differs per screen)
+    high_contrast = BooleanProperty(False)  # the palette this tree was built with
+    offers_contrast = BooleanProperty(False)  # the header shows the high-contrast switch
+    loyalty_text = StringProperty("")
 
     def __init__(self, emit: Emit, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -67,6 +79,10 @@ class KioskRoot(FloatLayout):
         self.store_name = view.store_name
         self.lane_name = view.lane_name
         self.attendant = view.attendant or ""
+        self.screen_name = view.screen
+        self.high_contrast = view.high_contrast
+        self.offers_contrast = view.screen in CONTRAST_SCREENS
+        self.loyalty_text = view.loyalty_text
         sm = self.ids.sm
         screen = sm.get_screen(view.screen)
         screen.show(view)
@@ -95,6 +111,9 @@ class KioskRoot(FloatLayout):
         """The screen widget called `name` (for tests)."""
         screen: KioskScreen = self.ids.sm.get_screen(name)
         return screen
+
+    def toggle_contrast(self) -> None:
+        self.emit(ToggleContrast())
 
     def toggle_language(self) -> None:
         self.emit(ToggleLanguage())

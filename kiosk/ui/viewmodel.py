@@ -200,6 +200,10 @@ class LaneView:
     receipt_choice: str = ""
     receipt_qr: str = ""
     receipt_note: str = ""
+    # The shopper chose high contrast (black ground, white text) for this basket.
+    high_contrast: bool = False
+    # The loyalty card read for this basket, as shown in the header ("Kundenkarte ···1234").
+    loyalty_text: str = ""
 
     def __post_init__(self) -> None:
         if self.screen not in SCREENS:
