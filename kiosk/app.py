@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from kiosk.app_receipts import ReceiptDesk
+from kiosk.app_sale import choose_receipt, payment_failure, reprint_last, sale_extras
 from kiosk.config import Config, load_config
 from kiosk.config_devices import DevicesConfig, parse_devices
 from kiosk.domain import commands as cmd
@@ -131,18 +133,27 @@ class LaneController:
         # attendant panel.
         self.status_source: Callable[[], Sequence[DeviceStatus]] | None = None
         self._timers = _Timers()
+        self.demo: Any = None  # kiosk.app_demo.DemoControls in a simulated lane (make run)
+        # Set by LaneDevices with [devices.terminal] / [devices.printer]: the card terminal's
+        # runner (kiosk.app_payment) and the receipt desk; without a printer, e-receipts only.
+        self.payments: Any = None
+        self.receipts: Any = ReceiptDesk(config, None)
         # High contrast, chosen by a shopper, lasts until their basket is over (_contrast()).
         self.high_contrast = False
         self._contrast_basket: str | None = None
         self._contrast_busy = False  # the lane left the attract screen since it was switched on
-        self.demo: Any = None  # kiosk.app_demo.DemoControls in a simulated lane (make run)
 
     @property
     def checkout(self) -> Checkout:
         return self.durable.checkout
 
     def view(self) -> LaneView:
-        return replace(self._present(), high_contrast=self._contrast())
+        return sale_extras(self, replace(self._present(), high_contrast=self._contrast()))
+
+    def payment_failed(self, outcome: str, result_code: int | None) -> None:
+        """The shopper is back at the basket after a payment that did not go through."""
+        self.message = MessageView(level="error", text=payment_failure(outcome, result_code,
+                                                                       self.lang))
 
     def _contrast(self) -> bool:
         """Whether high contrast is on: a shopper switched it on, and their basket is not over
@@ -185,34 +196,9 @@ class LaneController:
         return {"devices": devices, "upload": upload, "now": self.clock()}
 
     def send(self, intent: Any) -> LaneView:
-        if isinstance(intent, ui.DEMO_INTENTS):  # the demo panel drives the simulators
-            if self.demo is not None:
-                self.demo.handle(intent)
-            return self.view()
-        if isinstance(intent, ui.ToggleContrast):
-            self.high_contrast = not self._contrast()
-            self._contrast_basket = self.checkout.basket_id
-            self._contrast_busy = self.checkout.state not in (
-                FlowState.IDLE, FlowState.CLOSED, FlowState.OUT_OF_SERVICE)
-            return self.view()
-        if isinstance(intent, ui.ChooseLanguage):
-            if intent.lang in self.config.store.languages:
-                self.lang = intent.lang
-            return self.view()
-        if isinstance(intent, ui.ToggleLanguage):
-            langs = list(self.config.store.languages)
-            self.lang = langs[(langs.index(self.lang) + 1) % len(langs)] if self.lang in langs \
-                else langs[0]
-            return self.view()
-        if isinstance(intent, ui.StaffPanel):
-            self.staff_panel = intent.open
-            self.message = None
-            return self.view()
-        if isinstance(intent, ui.WeightEntered) and self.weight_entry is not None:
-            if not self.weight_entry(intent.weight_g):
-                self.message = MessageView(level="info", text=_PUT_ON_SCALE.get(
-                    self.lang, _PUT_ON_SCALE["en"]))
-            return self.view()
+        local = _LOCAL_INTENTS.get(type(intent))
+        if local is not None and local(self, intent):
+            return self.view()  # handled here: not a checkout command
         command = self._command_for(intent)
         if command is not None:
             had_session = self.checkout.session is not None
@@ -220,6 +206,57 @@ class LaneController:
             if had_session and self.checkout.session is None:
                 self.staff_panel = False  # the attendant is done: back to the shopper's screen
         return self.view()
+
+    # -- intents the lane handles itself (True: handled) ----------------------------------------
+
+    def _on_demo(self, intent: Any) -> bool:
+        if self.demo is not None:  # the demo panel drives the simulators
+            self.demo.handle(intent)
+        return True
+
+    def _on_contrast(self, intent: ui.ToggleContrast) -> bool:
+        self.high_contrast = not self._contrast()
+        self._contrast_basket = self.checkout.basket_id
+        self._contrast_busy = self.checkout.state not in (
+            FlowState.IDLE, FlowState.CLOSED, FlowState.OUT_OF_SERVICE)
+        return True
+
+    def _on_receipt(self, intent: ui.ChooseReceipt) -> bool:
+        choose_receipt(self, intent.kind)
+        return True
+
+    def _on_reprint(self, intent: ui.ReprintReceipt) -> bool:
+        reprint_last(self)
+        return True
+
+    def _on_cancel(self, intent: ui.Cancel) -> bool:
+        # While the terminal runs a payment, it is asked to abort; its answer decides.
+        return self.checkout.state is FlowState.PAYING and self.payments is not None \
+            and bool(self.payments.cancel())
+
+    def _on_language(self, intent: ui.ChooseLanguage) -> bool:
+        if intent.lang in self.config.store.languages:
+            self.lang = intent.lang
+        return True
+
+    def _on_toggle_language(self, intent: ui.ToggleLanguage) -> bool:
+        langs = list(self.config.store.languages)
+        self.lang = langs[(langs.index(self.lang) + 1) % len(langs)] if self.lang in langs \
+            else langs[0]
+        return True
+
+    def _on_staff_panel(self, intent: ui.StaffPanel) -> bool:
+        self.staff_panel = intent.open
+        self.message = None
+        return True
+
+    def _on_weight(self, intent: ui.WeightEntered) -> bool:
+        if self.weight_entry is None:
+            return False  # no scale: the typed weight is the weight
+        if not self.weight_entry(intent.weight_g):
+            self.message = MessageView(level="info", text=_PUT_ON_SCALE.get(
+                self.lang, _PUT_ON_SCALE["en"]))
+        return True
 
     def perform(self, command: Any) -> None:
         """Run a command that came from a device (scan, weight, device lost/back)."""
@@ -245,7 +282,7 @@ class LaneController:
             self._timers = _Timers(state, now)
         elapsed = (now - (self._timers.since or now)).total_seconds()
         if state is FlowState.PAYING and elapsed >= SIMULATED_PAYMENT_S \
-                and self.config.payment.kind == "simulated":
+                and self.config.payment.kind == "simulated" and self.payments is None:
             self._execute(cmd.PaymentResult(
                 approved=self.config.payment.approve,
                 amount_cents=self.checkout.amount_due_cents(),
@@ -325,6 +362,19 @@ class LaneController:
         return None
 
 
+_LOCAL_INTENTS: dict[type, Callable[[LaneController, Any], bool]] = {
+    **{kind: LaneController._on_demo for kind in ui.DEMO_INTENTS},
+    ui.ToggleContrast: LaneController._on_contrast,
+    ui.ChooseReceipt: LaneController._on_receipt,
+    ui.ReprintReceipt: LaneController._on_reprint,
+    ui.Cancel: LaneController._on_cancel,
+    ui.ChooseLanguage: LaneController._on_language,
+    ui.ToggleLanguage: LaneController._on_toggle_language,
+    ui.StaffPanel: LaneController._on_staff_panel,
+    ui.WeightEntered: LaneController._on_weight,
+}
+
+
 def build_controller(config: Config) -> LaneController:
     """Open the journal, restore the lane exactly as it was, and return its controller."""
     catalog = open_catalog(config)
@@ -343,13 +393,17 @@ def build_controller(config: Config) -> LaneController:
     return controller
 
 
-# The demo lane (no config file): a simulated scanner and Toledo produce scale on ptys and a
-# simulated tower light, so `make run` goes through the real drivers and weighing rules.
+# The demo lane (no config file): a simulated scanner, Toledo produce scale and receipt printer
+# on ptys, a ZVT card terminal on loopback TCP and a simulated tower light, so `make run` goes
+# through the real drivers, weighing rules and payment flow.
 DEMO_DEVICES: dict[str, Any] = {
     "simulate": True,
     "scale": {"protocol": "toledo", "port": "simulated"},
     "gpio": {"pin_factory": "mock", "light_green": 17, "light_yellow": 27, "light_red": 22,
              "buzzer": 18, "help_button": 23},
+    # The ZVT terminal simulator on loopback TCP and an ESC/POS printer simulator on a pty.
+    "terminal": {"url": "simulated", "completion_timeout_s": 60},
+    "printer": {"url": "simulated"},
 }
 
 

@@ -152,11 +152,16 @@ class ChooseLanguage:
     lang: str
 
 
+@dataclass(frozen=True, slots=True)
+class ReprintReceipt:
+    """The logged-in attendant reprints the lane's last receipt (marked as a copy)."""
+
+
 Intent = (
     Start | CodeEntered | Pay | Help | ToggleLanguage | RequestVoid | ChangeQuantity
     | AttendantPin | AttendantLogout | Approve | Reject | SelectItem | WeightEntered
     | Finish | Cancel | StaffPanel | OpenLane | CloseLane | SkipBagging
-    | ChooseReceipt | ToggleContrast | ChooseLanguage
+    | ChooseReceipt | ToggleContrast | ChooseLanguage | ReprintReceipt
 )
 
 

@@ -24,6 +24,7 @@ from kiosk.ui.intents import (
     Intent,
     OpenLane,
     Reject,
+    ReprintReceipt,
     StaffPanel,
 )
 from kiosk.ui.viewmodel import DeviceRowView, LaneView, MessageView
@@ -102,6 +103,7 @@ LANE_ACTION_INTENTS: dict[str, Callable[[], Intent]] = {
     "open_lane": OpenLane,
     "close_lane": CloseLane,
     "cancel_basket": Cancel,
+    "reprint_receipt": ReprintReceipt,
 }
 
 
