@@ -145,6 +145,9 @@ class ZvtSimulator:
                 conn, _ = self._server.accept()
             except (TimeoutError, OSError):
                 continue
+            # A terminal answers each APDU at once; without this, Nagle's algorithm holds every
+            # second small write until the kiosk's delayed ACK (~40 ms a payment step).
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             wire = TcpWire(conn)
             try:
                 self._session(wire)
