@@ -165,10 +165,10 @@ def font_scale_for(scale: float) -> float:
 
 
 # The smallest button a finger hits reliably is about 9 mm. The window does not know its glass,
-# so the lane's panels are assumed by size: a 7" 1024x600 (~170 dpi), a 10.1" 1280x800 (~149 dpi),
-# a 15.6" 1920x1080 (~141 dpi).
+# so the panels are assumed by size: a 7" 800x480 (~133 dpi), a 7" 1024x600 (~170 dpi), a 10.1"
+# 1280x800 (~149 dpi), a 15.6" 1920x1080 (~141 dpi).
 TOUCH_MM = 9.0
-PANEL_DPI = ((600, 170.0), (800, 149.0), (10_000, 141.0))  # (up to this height px, dots/inch)
+PANEL_DPI = ((480, 133.0), (600, 170.0), (800, 149.0), (10_000, 141.0))  # (up to height px, dpi)
 
 
 def min_touch_px(width_px: int, height_px: int) -> float:

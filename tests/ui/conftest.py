@@ -174,32 +174,39 @@ class KioskWindow:
         self._log.close()
 
 
-def _child_env(kivy_home: Path) -> dict[str, str]:
+def _child_env(kivy_home: Path, size_px: tuple[int, int] = (1280, 800)) -> dict[str, str]:
     env = dict(os.environ)
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "KIVY_GL_BACKEND", "KIVY_WINDOW"):
         env.pop(name, None)  # offscreen EGL; the mock GL backend would draw nothing
     # MIXED: Kivy's own log stays out of the console, but Python's stderr (tracebacks) is not
     # swallowed into it, so a failing child explains itself in the test's error.
     env.update(
-        KIVY_NO_ARGS="1", KIVY_NO_CONSOLELOG="1", KIVY_LOG_MODE="MIXED", KIVY_HOME=str(kivy_home)
+        KIVY_NO_ARGS="1", KIVY_NO_CONSOLELOG="1", KIVY_LOG_MODE="MIXED", KIVY_HOME=str(kivy_home),
+        KIOSK_TEST_WINDOW_PX=f"{size_px[0]}x{size_px[1]}",  # the size the window starts at
     )
     return env
 
 
-def start_window(tmp: Path, config: Path | None = None) -> KioskWindow:
-    """A kiosk window process: over a scripted controller, or over the real lane of `config`."""
+def start_window(
+    tmp: Path, config: Path | None = None, size_px: tuple[int, int] = (1280, 800)
+) -> KioskWindow:
+    """A kiosk window process: over a scripted controller, or over the real lane of `config`.
+
+    It starts at `size_px` (width, height): an offscreen window shrinks with `resize()` but
+    cannot grow beyond the size it started at, so a larger panel needs its own window.
+    """
     SCREENSHOTS.mkdir(exist_ok=True)
     tmp.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, str(HERE / "harness.py"), str(SCREENSHOTS)]
     if config is not None:
         argv.append(str(config))
     try:
-        return KioskWindow(argv, _child_env(tmp / "kivy"), tmp / "window.log")
+        return KioskWindow(argv, _child_env(tmp / "kivy", size_px), tmp / "window.log")
     except AssertionError as offscreen_failed:
         xvfb = shutil.which("xvfb-run")
         if xvfb is None:
             raise
-        env = _child_env(tmp / "kivy-x")
+        env = _child_env(tmp / "kivy-x", size_px)
         try:
             return KioskWindow([xvfb, "-a", *argv], env, tmp / "window-x.log")
         except AssertionError as xvfb_failed:

@@ -32,6 +32,10 @@ from kiosk.ui.app import KioskApp
 from kiosk.ui.viewmodel import LaneView
 
 OUT_DIR = Path(sys.argv[1])
+# The window starts at the size under test: an offscreen (EGL) surface never grows beyond the
+# size it was created at, so a later resize to a larger panel would draw garbage.
+_WIDTH, _HEIGHT = os.environ.get("KIOSK_TEST_WINDOW_PX", "1280x800").split("x")
+START_SIZE_PX = (int(_WIDTH), int(_HEIGHT))
 FRAME_SETTLE_S = 0.15  # layouts that depend on texture sizes settle within a few frames
 
 
@@ -128,7 +132,7 @@ class Harness:
             self.controller: Any = ScriptedController(LaneView(screen="closed"))
             self.app = KioskApp(
                 self.controller,
-                size=(1280, 800),
+                size=START_SIZE_PX,
                 on_first_frame=self._first_frame,
                 on_tick=self._tick,
             )
@@ -138,7 +142,7 @@ class Harness:
             self.controller = build_controller(load(Path(config)))
             self.app = make_window(
                 self.controller,
-                size=(1280, 800),
+                size=START_SIZE_PX,
                 on_first_frame=self._first_frame,
                 on_tick=self._tick,
             )

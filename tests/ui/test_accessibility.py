@@ -237,3 +237,27 @@ def test_a_voided_line_is_struck_through_not_only_greyed(window: KioskWindow) ->
     assert voided["text"] == "Schokolade Zartbitter"
     # the strike is drawn into the text texture; the harness reports the label's flag
     window.look("a11y_voided_line")
+
+
+@pytest.mark.ui
+def test_a_category_with_one_item_says_item_not_items(window: KioskWindow) -> None:
+    for view, one in ((views.LOOKUP, "1 Artikel"), (views.LOOKUP_EN, "1 item")):
+        window.show(view)
+        window.tap(key="produce")
+        counts = [text.split("\n")[1] for text in window.texts() if "\n" in text]
+        assert one in counts
+        assert not [c for c in counts if c.startswith("1 ") and c != one]
+        window.tap(key="produce_back")
+
+
+@pytest.mark.ui
+def test_in_high_contrast_the_overlay_panel_has_a_yellow_edge(window: KioskWindow) -> None:
+    import cv2
+
+    window.show(replace(views.AGE_CHECK, **HC))
+    shot = cv2.imread(str(window.look("a11y_overlay_high_contrast")))
+    height, width = shot.shape[:2]
+    row = shot[height // 2]
+    blue, green, red = (row[: width // 10].astype(int)).T
+    assert ((red > 200) & (green > 200) & (blue < 80)).any()  # the edge, left of the panel
+    assert row[width // 5].tolist() == [0, 0, 0]  # the panel itself stays black

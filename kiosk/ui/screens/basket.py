@@ -33,6 +33,9 @@ class BasketScreen(KioskScreen):
     can_skip_bagging = BooleanProperty(False)
     empty = BooleanProperty(True)
     picking = BooleanProperty(False)
+    # The picker's keyboard is up: the left column widens so its keys stay at least 9 mm wide
+    # on a 7" panel, and the right column keeps only Pay and Help.
+    typing = BooleanProperty(False)
 
     def __init__(self, emit: Emit, **kwargs: object) -> None:
         # Built before super().__init__, whose kv rule calls on_kv_post to place them.
@@ -42,6 +45,11 @@ class BasketScreen(KioskScreen):
         self._bag_line_id: int | None = None
         self._small_key: object = None
         super().__init__(emit, **kwargs)
+        self.picker.bind(typing=self._follow_typing)
+        self.bind(picking=self._follow_typing)
+
+    def _follow_typing(self, *_args: object) -> None:
+        self.typing = self.picking and self.picker.typing
 
     def on_kv_post(self, base_widget: object) -> None:
         self.ids.left.add_widget(self.line_list)

@@ -145,7 +145,8 @@ class AttendantPanel(BoxLayout):
         box.clear_widgets()
         for action in actions:
             button = KButton(key=action, text=t(action, lang), size_hint_y=None,
-                             height=72 * app.scale, font_size=24 * app.font_scale)
+                             height=max(72 * app.scale, app.touch_min),
+                             font_size=24 * app.font_scale)
             button.bind(on_release=lambda _b, a=action: self.emit(LANE_ACTION_INTENTS[a]()))
             box.add_widget(button)
 
