@@ -129,6 +129,7 @@ class LaneController:
         self.weight_entry: Callable[[int], bool] | None = None
         self.scale_entry = "manual"  # "scale" / "simulated" once LaneDevices fits one
         self.live_weight_g: int | None = None  # the produce scale's live weight, for display
+        self.live_steady = True  # False while that weight still moves ("wait, weighing")
         # Set by LaneDevices: each supervised device's name, online flag and outages, for the
         # attendant panel.
         self.status_source: Callable[[], Sequence[DeviceStatus]] | None = None
@@ -137,6 +138,7 @@ class LaneController:
         # Set by LaneDevices with [devices.terminal] / [devices.printer]: the card terminal's
         # runner (kiosk.app_payment) and the receipt desk; without a printer, e-receipts only.
         self.payments: Any = None
+        self.pictures: dict[str, str] = {}  # sku -> its catalog picture (kiosk.app_sale)
         self.receipts: Any = ReceiptDesk(config, None)
         # High contrast, chosen by a shopper, lasts until their basket is over (_contrast()).
         self.high_contrast = False
@@ -182,6 +184,7 @@ class LaneController:
             staff_panel=self.staff_panel,
             scale_entry=self.scale_entry,
             live_weight_g=self.live_weight_g,
+            live_steady=self.live_steady,
             **self._staff_status(),
         )
 

@@ -190,8 +190,10 @@ class LaneDevices:
         if not isinstance(weight, Weight) or self._legal is None:
             return
         weighing = self.controller.checkout.state is FlowState.WEIGHING
-        if weighing and weight.grams != self.controller.live_weight_g:
+        if weighing and (weight.grams, weight.stable) != (
+                self.controller.live_weight_g, self.controller.live_steady):
             self.controller.live_weight_g = weight.grams  # shown, never priced from here
+            self.controller.live_steady = weight.stable
             self.refresh()
         if weight.stable and weight.grams < self._legal.min_weight_g:
             self._priced_g = None  # the platter was emptied: the next weighing may repeat
@@ -222,6 +224,13 @@ class LaneDevices:
         elif status in (ScaleStatus.STABLE.value, ScaleStatus.ZERO.value,
                         ScaleStatus.UNSTABLE.value):
             self._condition = ScaleCondition.OK
+        # A scale that sends no weight while it moves (Toledo) still says so: "wait, weighing".
+        steady = status != ScaleStatus.UNSTABLE.value
+        if self.controller.checkout.state is FlowState.WEIGHING and \
+                status in (ScaleStatus.STABLE.value, ScaleStatus.UNSTABLE.value) and \
+                steady != self.controller.live_steady:
+            self.controller.live_steady = steady
+            self.refresh()
 
     def _on_bagging_event(self, event: Event) -> None:
         if not isinstance(event, DataEvent) or not isinstance(event.data, Weight):

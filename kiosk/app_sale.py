@@ -11,7 +11,7 @@ from typing import Any
 
 from kiosk.domain import commands as cmd
 from kiosk.journal.sales import SaleRecord, get_sale, latest_sales
-from kiosk.ui.present import paying_view, payment_failure_text
+from kiosk.ui.present import image_path, paying_view, payment_failure_text
 from kiosk.ui.strings import t
 from kiosk.ui.viewmodel import LaneView, MessageView
 
@@ -20,6 +20,9 @@ def sale_extras(lane: Any, view: LaneView) -> LaneView:
     """`view` with the terminal's prompt while paying, the receipt choice on the thanks screen,
     the loyalty card on the basket, and "reprint" among the attendant's lane actions."""
     co = lane.checkout
+    if view.lines:
+        view = replace(view, lines=tuple(replace(x, image=_picture(lane, x.line_id))
+                                         for x in view.lines))
     prompt = lane.payments.prompt if lane.payments is not None else None
     if view.paying is not None and prompt is not None:
         view = replace(view, paying=paying_view(co.pending_payment, lane.lang, kind=prompt[0],
@@ -34,6 +37,30 @@ def sale_extras(lane: Any, view: LaneView) -> LaneView:
     if co.session is not None and lane.receipts.can_print and last_sale(lane) is not None:
         view = replace(view, lane_actions=(*view.lane_actions, "reprint_receipt"))
     return view
+
+
+def _picture(lane: Any, line_id: int) -> str:
+    """The catalog picture of a basket line's product (remembered per sku: the catalog does
+    not change under an open basket, and a basket redraws on every scan)."""
+    sku = _sku_of(lane.checkout, line_id)
+    if not sku:
+        return ""
+    pictures: dict[str, str] = lane.pictures
+    if sku not in pictures:
+        product = lane.catalog.by_sku(sku)
+        pictures[sku] = image_path(product.image) if product is not None else ""
+    return pictures[sku]
+
+
+def _sku_of(co: Any, line_id: int) -> str:
+    """The sku of a shown line: the open basket's, or the sale's on the thanks screen."""
+    for line in co.basket.lines:
+        if line.line_id == line_id:
+            return str(line.sku)
+    for line in (co.last_sale or {}).get("lines") or ():
+        if line.get("line_id") == line_id:
+            return str(line.get("sku") or "")
+    return ""
 
 
 def payment_failure(outcome: str, result_code: int | None, lang: str) -> str:

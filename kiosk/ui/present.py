@@ -61,6 +61,7 @@ def present(
     staff_panel: bool = False,
     scale_entry: str = "manual",
     live_weight_g: int | None = None,
+    live_steady: bool = True,
     devices: Sequence[DeviceStatus] = (),
     upload: UploadStatus | None = None,
     now: datetime | None = None,
@@ -116,7 +117,7 @@ def present(
         attendant=who.name if who is not None else None,
         can_pay=can_pay,
         weighing=weighing_view(checkout.weighing_item, lang, entry=scale_entry,
-                               live_weight_g=live_weight_g)
+                               live_weight_g=live_weight_g, live_steady=live_steady)
         if state is FlowState.WEIGHING else None,
         produce=produce_views(produce, lang),
         paying=paying_view(checkout.pending_payment, lang) if state is FlowState.PAYING else None,
@@ -265,7 +266,8 @@ def blocks_text(blocks: Iterable[Block], lang: str) -> str:
 
 
 def weighing_view(item: Mapping[str, Any] | None, lang: str, *, entry: str = "manual",
-                  live_weight_g: int | None = None) -> WeighingView | None:
+                  live_weight_g: int | None = None, live_steady: bool = True,
+                  ) -> WeighingView | None:
     if not item:
         return None
     item_names = item.get("names") or {}
@@ -278,8 +280,11 @@ def weighing_view(item: Mapping[str, Any] | None, lang: str, *, entry: str = "ma
         price_per_kg_text=t("per_kg", lang, price=format_eur(cents, lang)),
         price_per_kg_cents=cents,
         weight_text=f"{kg_text(live, lang)} kg" if live is not None else "",
-        amount_text=format_eur(price_for_weight(cents, live), lang) if live is not None else "",
+        # A moving weight is shown but never priced: the price appears once it is steady.
+        amount_text=format_eur(price_for_weight(cents, live), lang)
+        if live is not None and live_steady else "",
         entry=entry,
+        steady=live_steady,
     )
 
 

@@ -43,6 +43,8 @@ class LineView:
     quantity: int = 1
     can_change_quantity: bool = False
     can_decrease: bool = False
+    # The product's picture (a path; "" when the catalog has none: the row shows its initials).
+    image: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,8 @@ class WeighingView:
     # "scale": a real scale is read (live weight shown, nothing typed); "simulated": the demo's
     # keypad loads the simulated scale; "manual": no scale at all, the demo's keypad is the weight
     entry: str = "manual"
+    # False while the scale's weight still moves: nothing is priced, the shopper is told to wait.
+    steady: bool = True
 
 
 @dataclass(frozen=True, slots=True)

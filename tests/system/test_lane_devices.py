@@ -128,6 +128,8 @@ def test_loose_bananas_are_priced_from_a_stable_legal_weight_only(tmp_path: Path
         scale.weight_g, scale.stable = 1234, False  # still swinging: never priced
         await asyncio.sleep(0.6)
         assert controller.checkout.state is FlowState.WEIGHING
+        weighing = controller.view().weighing  # a Toledo sends no moving weight: "wait"
+        assert (weighing.amount_text, weighing.steady) == ("", False)
         scale.weight_g = 20  # below the scale's minimum of 40 g: not priced, and told why
         scale.stable = True
         await until(lambda: controller.message is not None, "the shopper is told why")

@@ -214,3 +214,14 @@ def test_without_a_bagging_scale_nothing_asks_to_bag(lane: Lane) -> None:
     lane.do(c.Scan(MILK))
     view = lane.view()
     assert view.message is None and view.bag_line_id is None and not view.can_skip_bagging
+
+
+def test_a_moving_weight_is_shown_but_never_priced() -> None:
+    from kiosk.ui.present import weighing_view
+
+    item = {"sku": "BAN", "names": {"de": "Bananen"}, "price_per_kg_cents": 169, "plu": "4011"}
+    moving = weighing_view(item, "de", entry="scale", live_weight_g=1234, live_steady=False)
+    steady = weighing_view(item, "de", entry="scale", live_weight_g=1234)
+    assert moving is not None and steady is not None
+    assert (moving.weight_text, moving.amount_text, moving.steady) == ("1,234 kg", "", False)
+    assert (steady.weight_text, steady.amount_text, steady.steady) == ("1,234 kg", "2,09 €", True)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -242,6 +243,13 @@ def test_with_a_real_scale_the_weighing_screen_shows_the_live_weight_and_takes_n
                                                  amount_text=""))
     window.show(waiting)
     assert "Warte auf ein ruhiges Gewicht …" in window.texts()
+    moving = replace(on_scale, weighing=replace(on_scale.weighing, weight_text="0,640 kg",
+                                                amount_text="", steady=False))
+    window.show(moving)
+    texts = window.texts()
+    assert "0,640 kg" in texts and "Bitte warten – die Waage wiegt …" in texts
+    assert not any("€" in text and "kg =" in text for text in texts)  # no price while moving
+    window.look("weighing_scale_moving")
 
 
 def test_the_bagging_prompt_shows_and_skip_bagging_sends_its_line(window: KioskWindow) -> None:
@@ -266,3 +274,20 @@ def test_a_camera_preview_appears_in_the_header_so_the_shopper_sees_where_to_hol
     window.show(views.BASKET)
     assert window.call("preview", width=320, height=180) is True
     window.look("basket_camera_preview")
+
+
+def test_basket_lines_show_the_products_picture_or_its_initials(window: KioskWindow,
+                                                                tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    picture = tmp_path / "milk.png"
+    cv2.imwrite(str(picture), np.full((64, 64, 3), (0, 0, 255), np.uint8))  # pure red (BGR)
+    milk, *rest = views.BASKET.lines
+    window.show(replace(views.BASKET, lines=(replace(milk, image=str(picture)), *rest)))
+    texts = window.texts()
+    assert "ÄB" in texts  # Äpfel Braeburn has no picture: its initials on a tile
+    assert "V3" not in texts  # the milk shows its picture instead of "V3"
+    shot = cv2.imread(str(window.look("basket_pictures")))
+    red = (shot[:, :, 2] > 200) & (shot[:, :, 1] < 60) & (shot[:, :, 0] < 60)
+    assert red.sum() > 1500  # the picture is drawn (about 60 x 60 px at this size)

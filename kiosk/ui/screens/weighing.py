@@ -12,6 +12,7 @@ from kivy.properties import StringProperty
 from kiosk.domain.money import format_eur, price_for_weight
 from kiosk.ui.intents import Cancel, WeightEntered
 from kiosk.ui.screens.base import Emit, KioskScreen
+from kiosk.ui.strings import t
 from kiosk.ui.viewmodel import LaneView, WeighingView
 
 MAX_DEMO_WEIGHT_G = 99_999  # the pad takes five digits; a shop scale tops out well below
@@ -24,6 +25,7 @@ class WeighingScreen(KioskScreen):
     preview_text = StringProperty("")
     entry = StringProperty("manual")  # WeighingView.entry: manual | simulated | scale
     live_text = StringProperty("")
+    steady_text = StringProperty("")  # "wait, weighing" while the scale's weight still moves
 
     def __init__(self, emit: Emit, **kwargs: object) -> None:
         self._weighing: WeighingView | None = None
@@ -43,7 +45,11 @@ class WeighingScreen(KioskScreen):
         self.price_text = w.price_per_kg_text if w else ""
         self.plu_text = f"PLU {w.plu}" if w and w.plu else ""
         self.entry = w.entry if w else "manual"
-        self.live_text = f"{w.weight_text} = {w.amount_text}" if w and w.weight_text else ""
+        if w and w.weight_text:
+            self.live_text = f"{w.weight_text} = {w.amount_text}" if w.steady else w.weight_text
+        else:
+            self.live_text = ""
+        self.steady_text = t("weigh_wait", view.lang) if w and not w.steady else ""
         self._preview()
 
     def forget(self) -> None:

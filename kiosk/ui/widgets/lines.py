@@ -6,6 +6,7 @@ scrolls to the newest line, which is the one the shopper is looking for.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from kivy.clock import Clock
@@ -14,6 +15,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.scrollview import ScrollView
 
 from kiosk.ui.intents import ChangeQuantity, Intent, RequestVoid
+from kiosk.ui.lookup import initials
 from kiosk.ui.strings import t
 from kiosk.ui.viewmodel import LineView
 
@@ -34,6 +36,8 @@ class LineRow(BoxLayout):
     can_change_quantity = BooleanProperty(False)
     can_decrease = BooleanProperty(False)
     can_remove = BooleanProperty(False)
+    picture = StringProperty("")  # an existing image file, or "" for the initials tile
+    initials = StringProperty("")
     emit = ObjectProperty(None, allownone=True)
 
     def change_quantity(self, delta: int) -> None:
@@ -62,6 +66,9 @@ def row_for(line: LineView, lang: str, emit: Emit | None) -> LineRow:
         can_change_quantity=editable and line.can_change_quantity,
         can_decrease=editable and line.can_decrease,
         can_remove=editable and not line.is_deposit,
+        # A missing picture file is a catalog slip, not a reason to show a broken image.
+        picture=line.image if line.image and os.path.isfile(line.image) else "",
+        initials=initials(line.name),
         emit=emit,
     )
 
