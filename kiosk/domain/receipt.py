@@ -69,6 +69,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "lane": {"de": "Kasse {lane}", "en": "Lane {lane}"},
     "seq": {"de": "Bon-Nr. {seq}", "en": "Receipt {seq}"},
     "sale": {"de": "Vorgang {id}", "en": "Sale {id}"},
+    "loyalty": {"de": "Kundenkarte ···{last}", "en": "Loyalty card ···{last}"},
     "items": {"de": "{count} Artikel", "en": "{count} items"},
     "tse": {"de": "TSE-Signatur", "en": "TSE signature"},
     "tse_pending": {"de": "TSE-Daten folgen (KassenSichV)",
@@ -215,6 +216,8 @@ def _identity(doc: _Doc, sale: Mapping[str, Any], lane_name: str, seq: int | Non
         doc.text(_format_time(sale["finished_at"], tz, lang))
     if sale.get("sale_id"):
         doc.text(_t("sale", lang, id=str(sale["sale_id"])[:8].upper()))
+    if sale.get("loyalty_card"):  # only its last digits: a receipt is often left behind
+        doc.text(_t("loyalty", lang, last=str(sale["loyalty_card"])[-4:]))
 
 
 def layout_receipt(sale: Mapping[str, Any], *, store: StoreHeader, lane_name: str,

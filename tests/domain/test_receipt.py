@@ -133,3 +133,11 @@ def test_a_card_payment_without_terminal_data_prints_method_and_amount_only() ->
 def test_two_columns_never_exceed_the_width(left: str, right: str, width: int) -> None:
     for row in two_columns(left, right, width):
         assert len(row) <= width
+
+
+def test_a_loyalty_card_prints_only_its_last_four_digits() -> None:
+    sale = {**realistic_sale(), "loyalty_card": "LOYALTY-0004711"}
+    body = "\n".join(texts(layout_receipt(sale, store=STORE, lane_name="1", seq=1)))
+    assert "Kundenkarte ···4711" in body and "0004711" not in body
+    plain = "\n".join(texts(layout_receipt(realistic_sale(), store=STORE, lane_name="1", seq=1)))
+    assert "Kundenkarte" not in plain
