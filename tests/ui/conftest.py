@@ -9,6 +9,7 @@ it is retried under xvfb-run. Screenshots land in tests/ui/screenshots/ (gitigno
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import pickle
@@ -159,10 +160,11 @@ class KioskWindow:
         self._log.close()
 
     def close(self) -> None:
-        if self.proc.poll() is not None:
-            return
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()  # the child stops its app when stdin ends
+        # A child that already died (a crash the test reports) still leaves pipes and the log
+        # to close: otherwise its failure would also show as ResourceWarnings.
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            with contextlib.suppress(BrokenPipeError):  # it may be gone already
+                self.proc.stdin.close()  # the child stops its app when stdin ends
         try:
             self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
