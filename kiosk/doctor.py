@@ -121,6 +121,40 @@ def _devices(devices: DevicesConfig) -> Iterator[Finding]:
             yield _scale(name, scale)
     if devices.gpio is not None:
         yield _gpio(devices.gpio.pin_factory)
+    if devices.terminal is not None:
+        yield _terminal(devices.terminal.url)
+    if devices.printer is not None:
+        url = devices.printer.url
+        if url.startswith("file://"):
+            folder = Path(url.removeprefix("file://")).parent
+            ok = folder.is_dir() and os.access(folder, os.W_OK)
+            yield Finding(OK if ok else FAIL, "printer", f"{url}: receipts are written to a file"
+                          + ("" if ok else f"; {folder} is not a writable folder"))
+        elif url.startswith("tcp://"):
+            yield _reachable("printer", url)
+        else:
+            yield _port("printer", url)
+
+
+def _terminal(url: str) -> Finding:
+    """The card terminal: a serial port like any other, or a TCP address that must accept."""
+    return _reachable("terminal", url) if url.startswith("tcp://") else _port("terminal", url)
+
+
+def _reachable(name: str, url: str, timeout_s: float = 3.0) -> Finding:
+    """Whether `tcp://host:port` accepts a connection (closed at once; nothing is sent)."""
+    import socket
+
+    host, _, port = url.removeprefix("tcp://").rpartition(":")
+    if not host or not port.isdigit():
+        return Finding(FAIL, name, f"{url}: expected tcp://HOST:PORT")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout_s):
+            pass
+    except OSError as err:
+        return Finding(FAIL, name, f"{url}: no connection ({err.strerror or err}); check the "
+                       "address, the cable, and that the device is switched on")
+    return Finding(OK, name, f"{url}: accepts connections")
 
 
 def _port(name: str, url: str) -> Finding:

@@ -117,3 +117,36 @@ def test_kiosk_sim_printer_prints_its_port(tmp_path: Path) -> None:
         proc.wait(timeout=10)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_doctor_reaches_the_card_terminal_and_finds_a_missing_printer(tmp_path: Path) -> None:
+    from hardware.sim.zvt import ZvtSimulator
+
+    with ZvtSimulator() as terminal:
+        config = tmp_path / "kiosk.toml"
+        config.write_text(
+            '[paths]\ndata_dir = "data"\n'
+            f'[devices.terminal]\nurl = "{terminal.address}"\n'
+            f'[devices.printer]\nurl = "{tmp_path / "no-such-printer"}"\n',
+            encoding="utf-8",
+        )
+        result = run("--config", str(config), "doctor")
+    lines = result.stdout.splitlines()
+    found = {line.split()[1]: line for line in lines if len(line.split()) > 1}
+    assert found["terminal"].startswith("OK") and "accepts connections" in found["terminal"]
+    assert found["printer"].startswith("FAIL") and "does not exist" in found["printer"]
+    assert result.returncode == 1
+
+
+def test_doctor_says_when_the_card_terminal_does_not_answer(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a free port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[paths]\ndata_dir = "data"\n[devices.terminal]\n'
+                      f'url = "tcp://127.0.0.1:{port}"\n', encoding="utf-8")
+    result = run("--config", str(config), "doctor")
+    terminal = next(line for line in result.stdout.splitlines() if " terminal " in line)
+    assert terminal.startswith("FAIL") and "no connection" in terminal
