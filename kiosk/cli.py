@@ -89,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="path of the stable symlink to create (default: in a temp folder); "
                      "for the terminal a number is its TCP port (0: any free one)")
 
+    hub = sub.add_parser(
+        "hub", add_help=False, help="the store hub: receive sales, publish the catalog, enrol "
+        "lanes (kiosk hub --help)",
+        description="The store hub; everything after `hub` goes to it (kiosk hub --help).",
+    )
+    hub.add_argument("hub_args", nargs=argparse.REMAINDER, metavar="...")
+
     doctor = sub.add_parser(
         "doctor", help="check config, journal, upload queue and devices; say what to do",
         description="Check the lane: config, journal integrity, the sales hash chain, the upload "
@@ -101,13 +108,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    head, hub_args = _split_hub(words)
+    args = _parser().parse_args(head)
+    if args.command == "hub":
+        args.hub_args = hub_args
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        return _dispatch(args)
+        return _hub(args.hub_args) if args.command == "hub" else _dispatch(args)
     except KioskError as err:
         if args.debug:
             raise
@@ -150,6 +161,24 @@ def _dispatch(args: argparse.Namespace) -> int:
         size = _parse_size(args.size) if args.size else None
         return app.run(config, fullscreen=args.fullscreen, size=size)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _hub(hub_args: list[str]) -> int:
+    from kiosk.hub.cli import run_hub
+    from kiosk.journal.catalog_import import read_catalog_file
+
+    return run_hub(hub_args, read_catalog=read_catalog_file)
+
+
+def _split_hub(words: list[str]) -> tuple[list[str], list[str]]:
+    """`kiosk [-c FILE] [--debug] hub ...`: the words after "hub" go to the hub untouched
+    (argparse's REMAINDER cannot take options such as --db first)."""
+    for i, word in enumerate(words):
+        if word == "hub":
+            return words[: i + 1], words[i + 1:]
+        if not word.startswith("-") and (i == 0 or words[i - 1] not in ("-c", "--config")):
+            break
+    return words, []
 
 
 def _decode(images: Sequence[str]) -> int:

@@ -1,0 +1,54 @@
+"""The hub's aiohttp application: routes, body limit, and JSON answers for every error."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from kiosk.hub import api
+from kiosk.hub.errors import BadRequest, EnrolRefused, HubError
+from kiosk.hub.store import HubStore
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+log = logging.getLogger("kiosk.hub")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every refusal into {"error": ...}: ours and aiohttp's (404, 405, 413)."""
+    try:
+        return await handler(request)
+    except BadRequest as e:
+        return api.error(400, str(e))
+    except EnrolRefused as e:
+        return api.error(403, str(e))
+    except HubError as e:
+        log.error("%s %s: %s", request.method, request.path, e)
+        return api.error(503, "the hub cannot store this right now; try again later")
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app[MAX_KEY]
+        return api.error(413, f"the body is larger than {limit} bytes; send smaller batches")
+    except web.HTTPException as e:
+        if e.content_type == "application/json":
+            raise
+        return api.error(e.status, e.reason or "refused", **{
+            k: v for k, v in e.headers.items() if k in ("Allow", "WWW-Authenticate")})
+
+
+MAX_KEY: web.AppKey[int] = web.AppKey("max_body_bytes", int)
+
+
+def make_app(store: HubStore, *, max_body_bytes: int = MAX_BODY_BYTES) -> web.Application:
+    """The hub's web application over `store`; bodies over `max_body_bytes` get 413."""
+    app = web.Application(client_max_size=max_body_bytes, middlewares=[json_errors])
+    app[api.STORE_KEY] = store
+    app[MAX_KEY] = max_body_bytes
+    app.router.add_get("/api/v1/health", api.health)
+    app.router.add_post("/api/v1/enrol", api.enrol)
+    app.router.add_post("/api/v1/sales", api.sales)
+    app.router.add_get("/api/v1/catalog", api.catalog)
+    return app
