@@ -104,6 +104,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument("--probe", metavar="PORT", default=None,
                         help="only probe PORT: which scale protocol answers there")
+
+    upload = sub.add_parser(
+        "upload", help="send finished sales to the store hub (its own process)",
+        description="Upload the lane's queued sales to the hub in [sync] hub_url, each exactly "
+        "once, and pull the hub's catalog changes. Runs until stopped; failures are retried "
+        "with backoff. A sale the hub refuses is quarantined with its reason (see kiosk doctor).",
+    )
+    upload.add_argument("--once", action="store_true",
+                        help="send one batch, print what happened and exit (1 if it failed)")
+
+    enrol = sub.add_parser(
+        "enrol", help="register this lane at the store hub with a one-time code",
+        description="Trade a one-time code (made on the hub: kiosk hub enrol-code --device "
+        "LANE) for this lane's upload token, stored in [sync] token_file with mode 0600.",
+    )
+    enrol.add_argument("--hub", default=None, metavar="URL",
+                       help="the hub's address (default: sync.hub_url from the config)")
+    enrol.add_argument("--code", required=True, help="the one-time code the hub printed")
+    enrol.add_argument("--device", default=None,
+                       help="the device id the code was made for (default: lane.id)")
     return p
 
 
@@ -157,6 +177,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         report = app.import_catalog(config, args.file)
         print(report)
         return 0
+    if args.command in ("upload", "enrol"):
+        from kiosk import app_sync
+
+        if args.command == "upload":
+            return app_sync.run_upload(config, once=args.once)
+        return app_sync.run_enrol(config, args.hub, args.code, args.device)
     if args.command == "run":
         size = _parse_size(args.size) if args.size else None
         return app.run(config, fullscreen=args.fullscreen, size=size)

@@ -114,6 +114,18 @@ class PaymentConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncConfig:
+    """Uploading sales to the store hub (`kiosk upload`): `hub_url` "" uploads nothing;
+    `token_file` holds the token from `kiosk enrol`; `interval_s` seconds between rounds when
+    the queue is empty; `batch` sales per request (1..500)."""
+
+    hub_url: str = ""
+    token_file: Path = Path("hub-token")
+    interval_s: int = 30
+    batch: int = 200
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything the lane is configured with. `source` is the file read (None: built-in)."""
 
@@ -125,6 +137,7 @@ class Config:
     devices: Mapping[str, Any] = field(default_factory=dict)
     attendants: tuple[Attendant, ...] = ()
     source: Path | None = None
+    sync: SyncConfig = field(default_factory=SyncConfig)
 
     def attendants_by_id(self) -> dict[str, Attendant]:
         return {a.attendant_id: a for a in self.attendants}
@@ -174,8 +187,28 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None,
     devices = root.raw_table("devices")
     parse_devices(devices)  # checked now: a bad device key fails at load, not at first use
     attendants = _attendants(root.get("attendants", []))
+    sync = _sync(root.table("sync"), paths)
     root.finish()
-    return Config(store, lane, paths, policy, payment, devices, attendants, source)
+    return Config(store, lane, paths, policy, payment, devices, attendants, source, sync)
+
+
+def _sync(t: _Table, paths: PathsConfig) -> SyncConfig:
+    d = SyncConfig()
+    hub_url = t.text("hub_url", d.hub_url, allow_empty=True).strip()
+    if hub_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", hub_url):
+        raise ConfigError(f"sync.hub_url: expected the hub's address like "
+                          f"'http://kiosk-hub.local:8080' (or \"\" for no hub), got {hub_url!r}")
+    token_text = t.text("token_file", "", allow_empty=True)
+    token_file = (_resolve(token_text, paths.data_dir) if token_text
+                  else paths.data_dir / "hub-token")
+    batch = t.whole("batch", d.batch, 1)
+    if batch > 500:
+        raise ConfigError(f"sync.batch: at most 500 sales per request (the hub's limit), "
+                          f"got {batch}")
+    config = SyncConfig(hub_url=hub_url.rstrip("/"), token_file=token_file,
+                        interval_s=t.whole("interval_s", d.interval_s, 1), batch=batch)
+    t.finish()
+    return config
 
 
 def _store(t: _Table) -> StoreConfig:
@@ -336,7 +369,7 @@ def _suggest(key: str, known: Sequence[str], prefix: str = "") -> str:
 
 
 _KNOWN: dict[str, tuple[str, ...]] = {
-    "": ("store", "lane", "paths", "policy", "payment", "devices", "attendants"),
+    "": ("store", "lane", "paths", "policy", "payment", "devices", "attendants", "sync"),
     "store": ("id", "name", "language", "languages", "currency", "address", "vat_id",
               "receipt_footer", "e_receipt_url"),
     "lane": ("id", "fullscreen", "window_size"),
@@ -346,6 +379,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "policy.clearance": tuple(r.value for r in Reason),
     "payment": ("kind", "approve"),
     "attendants": _ATTENDANT_KEYS,
+    "sync": ("hub_url", "token_file", "interval_s", "batch"),
 }
 
 

@@ -97,6 +97,10 @@ def _journal(config: Config) -> Iterator[Finding]:
         if box.last_error:
             detail += f"; last error: {box.last_error}"
         yield Finding(level, "outbox", detail)
+        if box.quarantined:
+            yield Finding(WARN, "quarantine", f"{box.quarantined} sale(s) refused by the hub and "
+                          f"set aside (kept, not sent again); newest reason: "
+                          f"{box.newest_quarantine_reason}; report them to the store's IT")
         store = CatalogStore(db)
         level = OK if len(store) else WARN
         yield Finding(level, "catalog", f"{len(store)} products, version {store.version}")

@@ -122,9 +122,39 @@ CREATE TABLE learned_weights (
 );
 """
 
+# The hub may refuse a sale for good (a broken chain, a forged lane): such a sale is
+# 'quarantined' with the hub's reason, never retried and never dropped. SQLite cannot change a
+# CHECK constraint, so the outbox is rebuilt with its rows (rowids kept: the newest error is
+# found by rowid). `hub_sync` remembers the hub's catalog version the lane last applied.
+_QUARANTINE = """
+CREATE TABLE outbox_v5 (
+    sale_id TEXT PRIMARY KEY REFERENCES sales (sale_id),
+    state TEXT NOT NULL DEFAULT 'pending'
+        CHECK (state IN ('pending', 'acked', 'quarantined')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    acked_at TEXT,
+    reason TEXT,
+    quarantined_at TEXT
+);
+INSERT INTO outbox_v5 (rowid, sale_id, state, attempts, last_error, created_at, acked_at)
+    SELECT rowid, sale_id, state, attempts, last_error, created_at, acked_at FROM outbox
+    ORDER BY rowid;
+DROP TABLE outbox;
+ALTER TABLE outbox_v5 RENAME TO outbox;
+CREATE INDEX outbox_by_state ON outbox (state, created_at);
+CREATE TABLE hub_sync (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    catalog_version INTEGER NOT NULL DEFAULT 0 CHECK (catalog_version >= 0),
+    catalog_pulled_at TEXT
+);
+INSERT INTO hub_sync (id, catalog_version) VALUES (1, 0);
+"""
+
 # Append only: a lane's file must stay readable by the next software version, so a shipped
 # migration is never edited; changes come as a new, higher-numbered entry.
-MIGRATIONS: tuple[str, ...] = (_JOURNAL, _SALES, _CATALOG, _LEARNED)
+MIGRATIONS: tuple[str, ...] = (_JOURNAL, _SALES, _CATALOG, _LEARNED, _QUARANTINE)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _savepoints = count(1)

@@ -10,14 +10,15 @@ Canonical JSON never contains a raw newline, so the fields cannot run into each 
 sale, a reordered one or an edited payload breaks the chain; `verify_chain` says where.
 
 Each sale gets an `outbox` row ('pending') in the same transaction; the uploader marks it
-'acked' when the hub confirms it.
+'acked' when the hub confirms it, or 'quarantined' with the hub's reason when the hub refuses it
+for good (kept for the store's IT, never retried, never dropped).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -263,21 +264,26 @@ class OutboxItem:
     payload: str
     hash: str
     attempts: int
+    prev_hash: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxStatus:
-    """The upload queue as the attendant sees it: how many, since when, the last problem."""
+    """The upload queue as the attendant sees it: how many, since when, the last problem, and
+    the sales the hub refused for good (`quarantined`, with the newest one's reason)."""
 
     pending: int
     oldest_pending_at: str | None
     last_error: str | None
+    quarantined: int = 0
+    newest_quarantine_reason: str | None = None
 
 
 def pending(db: Database, limit: int = 100) -> list[OutboxItem]:
     """Up to `limit` sales not yet acknowledged by the hub, oldest first."""
     rows = db.conn.execute(
-        "SELECT s.sale_id, s.lane_id, s.seq, s.payload, s.hash, o.attempts FROM outbox o "
+        "SELECT s.sale_id, s.lane_id, s.seq, s.payload, s.hash, o.attempts, s.prev_hash "
+        "FROM outbox o "
         "JOIN sales s ON s.sale_id = o.sale_id WHERE o.state = 'pending' "
         "ORDER BY o.created_at, s.seq LIMIT ?",
         (limit,),
@@ -316,6 +322,68 @@ def outbox_status(db: Database) -> OutboxStatus:
         "SELECT last_error FROM outbox WHERE state = 'pending' AND last_error IS NOT NULL "
         "ORDER BY rowid DESC LIMIT 1"
     ).fetchone()
+    quarantined, reason = db.conn.execute(
+        "SELECT COUNT(*), (SELECT reason FROM outbox WHERE state = 'quarantined' "
+        "ORDER BY quarantined_at DESC, rowid DESC LIMIT 1) FROM outbox "
+        "WHERE state = 'quarantined'"
+    ).fetchone()
     return OutboxStatus(pending=int(count), oldest_pending_at=oldest,
-                        last_error=err[0] if err else None)
+                        last_error=err[0] if err else None, quarantined=int(quarantined),
+                        newest_quarantine_reason=reason)
+
+
+def mark_quarantined(db: Database, refused: Iterable[tuple[str, str]], at: str) -> int:
+    """Set aside sales the hub refused for good: (sale_id, the hub's reason) pairs, at `at`
+    (ISO-8601). They leave the upload queue but stay in the journal; returns how many changed."""
+    with write_transaction(db) as conn:
+        cur = conn.executemany(
+            "UPDATE outbox SET state = 'quarantined', reason = ?, quarantined_at = ?, "
+            "attempts = attempts + 1 WHERE sale_id = ? AND state = 'pending'",
+            [(reason, at, sale_id) for sale_id, reason in refused],
+        )
+        return int(cur.rowcount)
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedSale:
+    """A sale the hub refused, with its reason and when (ISO-8601)."""
+
+    sale_id: str
+    seq: int
+    reason: str
+    quarantined_at: str
+
+
+def quarantined(db: Database, limit: int = 100) -> list[QuarantinedSale]:
+    """Up to `limit` quarantined sales, newest first."""
+    rows = db.conn.execute(
+        "SELECT o.sale_id, s.seq, o.reason, o.quarantined_at FROM outbox o "
+        "JOIN sales s ON s.sale_id = o.sale_id WHERE o.state = 'quarantined' "
+        "ORDER BY o.quarantined_at DESC, o.rowid DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [QuarantinedSale(*row) for row in rows]
+
+
+class JournalOutbox:
+    """The outbox of the lane's file as the uploader (kiosk.sync) uses it.
+
+    One short write transaction per call, so the kiosk's own writes never wait long.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def pending(self, limit: int) -> list[OutboxItem]:
+        return pending(self.db, limit)
+
+    def settle(self, acked: Sequence[str], refused: Sequence[tuple[str, str]], at: str) -> None:
+        """Mark `acked` sales acknowledged and `refused` (sale_id, reason) quarantined, in one
+        transaction."""
+        with write_transaction(self.db):
+            mark_acked(self.db, acked, at)
+            mark_quarantined(self.db, refused, at)
+
+    def mark_failed(self, sale_ids: Sequence[str], error: str) -> None:
+        mark_failed(self.db, sale_ids, error)
 
