@@ -195,7 +195,8 @@ class LaneController:
             return {}
         devices = tuple(self.status_source()) if self.status_source is not None else ()
         queue = outbox_status(self.durable.db)
-        upload = UploadStatus(queue.pending, queue.oldest_pending_at, queue.last_error)
+        upload = UploadStatus(queue.pending, queue.oldest_pending_at, queue.last_error,
+                              queue.quarantined, queue.newest_quarantine_reason)
         return {"devices": devices, "upload": upload, "now": self.clock()}
 
     def send(self, intent: Any) -> LaneView:

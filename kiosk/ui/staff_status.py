@@ -32,6 +32,9 @@ class UploadStatus(NamedTuple):
     pending: int
     oldest_pending_at: str | None = None
     last_error: str | None = None
+    # Sales the hub refused (kept, never resent): how many, and the newest one's reason.
+    quarantined: int = 0
+    quarantine_reason: str | None = None
 
 
 # An upload error can be a long exception text; the panel has room for about this much.
@@ -90,4 +93,9 @@ def upload_text(upload: UploadStatus | None, now: datetime, lang: str) -> str:
         if len(error) > ERROR_MAX_CHARS:
             error = error[:ERROR_MAX_CHARS - 1] + "…"
         text += "\n" + t("upload_error", lang, error=error)
+    if upload.quarantined:
+        reason = " ".join((upload.quarantine_reason or "").split())
+        if len(reason) > ERROR_MAX_CHARS:
+            reason = reason[:ERROR_MAX_CHARS - 1] + "…"
+        text += "\n" + t("upload_quarantined", lang, n=upload.quarantined, reason=reason)
     return text

@@ -56,6 +56,14 @@ def test_the_upload_queue_shows_how_many_how_old_and_the_last_error() -> None:
     assert done.upload_text == "All sales uploaded"
 
 
+def test_sales_the_hub_refused_are_shown_with_the_reason() -> None:
+    refused = UploadStatus(0, quarantined=2,
+                           quarantine_reason="sale 7 breaks the hash chain at seq 7")
+    view = panel_lane().view("en", upload=refused, now=T0)
+    assert view.upload_text == ("All sales uploaded\n2 refused by the hub (settle at the "
+                                "office): sale 7 breaks the hash chain at seq 7")
+
+
 def test_ages_read_in_seconds_minutes_and_hours() -> None:
     assert [age_text(s, "de").replace("\u00a0", " ") for s in (5, 61, 7500)] == [
         "5 s", "1 Min.", "2 Std. 5 Min."]
