@@ -64,7 +64,7 @@ class LaneDevices:
     def __init__(
         self,
         config: DevicesConfig,
-        controller: Any,  # kiosk.app.LaneController (not imported: app imports this module)
+        controller: Any,  # kiosk.app_lane.LaneController (not imported: app imports this module)
         *,
         refresh: Callable[[], None],
         post: Post,

@@ -80,7 +80,7 @@ def terminal_fields(result: PaymentResult) -> dict[str, str]:
 
 
 class PaymentRunner:
-    """Runs `terminal` for `controller` (a kiosk.app.LaneController) on the running loop."""
+    """Runs `terminal` for `controller` (a kiosk.app_lane.LaneController) on the running loop."""
 
     def __init__(self, controller: Any, terminal: PaymentTerminal, *,
                  refresh: Callable[[], None],

@@ -1,6 +1,6 @@
 """The lane's view of paying and of the receipt, beyond what the checkout itself holds: the
 terminal's live prompt, the thank-you screen's receipt choice, the loyalty card line, and the
-attendant's reprint of the last receipt. Functions over a kiosk.app.LaneController, so the
+attendant's reprint of the last receipt. Functions over a kiosk.app_lane.LaneController, so the
 composition root stays a wiring module.
 """
 

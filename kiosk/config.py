@@ -13,7 +13,6 @@ describes every key; `docs/kiosk.example.toml` is a complete example.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config_devices import parse_devices
+from kiosk.config_table import Table, clip, suggest
 from kiosk.domain.attendants import (
     Attendant,
     hash_badge,
@@ -42,7 +42,6 @@ LANGUAGES: tuple[str, ...] = tuple(sorted(
 CURRENCIES = ("EUR",)
 PAYMENT_KINDS = ("simulated",)
 DEMO_CATALOG = Path(__file__).parent / "data" / "demo_catalog.json"
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ATTENDANT_ID = re.compile(r"[0-9]{1,10}")
 
 # Demo only, never for a real store: 1001 Anna (PIN 1234) and 9001 Sven (PIN 9999).
@@ -177,7 +176,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None,
 
     `base_dir` anchors relative paths (default: the working directory).
     """
-    root = _Table(data, "")
+    root = Table(data, "", _KNOWN)
     store = _store(root.table("store"))
     lane = _lane(root.table("lane"))
     paths = _paths(root.table("paths"), base_dir or Path.cwd(),
@@ -192,7 +191,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None,
     return Config(store, lane, paths, policy, payment, devices, attendants, source, sync)
 
 
-def _sync(t: _Table, paths: PathsConfig) -> SyncConfig:
+def _sync(t: Table, paths: PathsConfig) -> SyncConfig:
     d = SyncConfig()
     hub_url = t.text("hub_url", d.hub_url, allow_empty=True).strip()
     if hub_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", hub_url):
@@ -211,7 +210,7 @@ def _sync(t: _Table, paths: PathsConfig) -> SyncConfig:
     return config
 
 
-def _store(t: _Table) -> StoreConfig:
+def _store(t: Table) -> StoreConfig:
     d = StoreConfig()
     languages = t.str_list("languages", d.languages, LANGUAGES)
     language = t.choice("language", d.language, LANGUAGES, "is supported")
@@ -233,16 +232,16 @@ def _store(t: _Table) -> StoreConfig:
     return config
 
 
-def _lines(t: _Table, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+def _lines(t: Table, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
     value = t.get(key, list(default))
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value) \
             or any(len(v) > 48 for v in value):
         raise ConfigError(f"{t.name(key)}: expected a list of texts of at most 48 characters "
-                          f"(one per receipt line), got {_clip(repr(value))}")
+                          f"(one per receipt line), got {clip(repr(value))}")
     return tuple(value)
 
 
-def _payment(t: _Table) -> PaymentConfig:
+def _payment(t: Table) -> PaymentConfig:
     d = PaymentConfig()
     config = PaymentConfig(kind=t.choice("kind", d.kind, PAYMENT_KINDS, "is available now"),
                            approve=t.flag("approve", d.approve))
@@ -250,7 +249,7 @@ def _payment(t: _Table) -> PaymentConfig:
     return config
 
 
-def _lane(t: _Table) -> LaneConfig:
+def _lane(t: Table) -> LaneConfig:
     d = LaneConfig()
     size = t.get("window_size", list(d.window_size))
     ok = (isinstance(size, list) and len(size) == 2
@@ -265,7 +264,7 @@ def _lane(t: _Table) -> LaneConfig:
     return config
 
 
-def _paths(t: _Table, base_dir: Path, env: Mapping[str, str]) -> PathsConfig:
+def _paths(t: Table, base_dir: Path, env: Mapping[str, str]) -> PathsConfig:
     data_dir_text = t.text("data_dir", "", allow_empty=True)
     if data_dir_text:
         data_dir = _resolve(data_dir_text, base_dir)
@@ -296,7 +295,7 @@ _POLICY_INTS = {  # key -> smallest allowed value
 }
 
 
-def _policy(t: _Table) -> Policy:
+def _policy(t: Table) -> Policy:
     d = Policy()
     v = {key: t.whole(key, getattr(d, key), low) for key, low in _POLICY_INTS.items()}
     open_on_start = t.flag("open_on_start", d.open_on_start)
@@ -308,7 +307,7 @@ def _policy(t: _Table) -> Policy:
     known = [r.value for r in Reason]
     for key in ct.data:
         if key not in known:
-            raise ConfigError(f"policy.clearance.{key}: unknown reason{_suggest(key, known)}; "
+            raise ConfigError(f"policy.clearance.{key}: unknown reason{suggest(key, known)}; "
                               f"reasons are {', '.join(known)}")
         roles = ct.str_list(key, (), [r.value for r in Role], allow_empty=True)
         clearance[Reason(key)] = frozenset(Role(r) for r in roles)
@@ -323,12 +322,12 @@ _ATTENDANT_KEYS = ("id", "name", "role", "pin_hash", "badge_hash")
 
 def _attendants(raw: Any) -> tuple[Attendant, ...]:
     if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
-        raise ConfigError(f"attendants: expected [[attendants]] tables, got {_clip(repr(raw))}")
+        raise ConfigError(f"attendants: expected [[attendants]] tables, got {clip(repr(raw))}")
     out: list[Attendant] = []
     seen: dict[str, int] = {}
     for i, entry in enumerate(raw):
         where = f"attendants[{i}]"
-        t = _Table(entry, where)
+        t = Table(entry, where, _KNOWN)
         ident = t.get("id", None)
         if not isinstance(ident, str) or not _ATTENDANT_ID.fullmatch(ident):
             raise ConfigError(f"{where}.id: expected 1 to 10 digits in quotes (typed on the "
@@ -346,26 +345,16 @@ def _attendants(raw: Any) -> tuple[Attendant, ...]:
         if not is_valid_pin_hash(pin_hash):
             raise ConfigError(f"{where}.pin_hash: expected 'scrypt$16384$8$1$<salt hex>$<hash "
                               f"hex>' (make one with: python -m kiosk.config hash-pin), got "
-                              f"{_clip(repr(pin_hash))}")
+                              f"{clip(repr(pin_hash))}")
         badge_hash = t.get("badge_hash", None)
         if badge_hash is not None and not (isinstance(badge_hash, str)
                                            and is_valid_pin_hash(badge_hash)):
             raise ConfigError(f"{where}.badge_hash: expected 'scrypt$16384$8$1$<salt hex>$<hash "
                               f"hex>' (make one with: python -m kiosk.config hash-badge), got "
-                              f"{_clip(repr(badge_hash))}")
+                              f"{clip(repr(badge_hash))}")
         t.finish()
         out.append(Attendant(ident, name, Role(role), pin_hash, badge_hash))
     return tuple(out)
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _suggest(key: str, known: Sequence[str], prefix: str = "") -> str:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    close = close or [k for k in known if k.startswith(key) or key.startswith(k)][:1]
-    return f"; did you mean {prefix + close[0]!r}" if close else ""
 
 
 _KNOWN: dict[str, tuple[str, ...]] = {
@@ -381,91 +370,6 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "attendants": _ATTENDANT_KEYS,
     "sync": ("hub_url", "token_file", "interval_s", "batch"),
 }
-
-
-class _Table:
-    """One TOML table being read: typed getters that name `path.key` in every error."""
-
-    def __init__(self, data: Any, path: str) -> None:
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"{path}: expected a table like [{path}], got {_clip(repr(data))}")
-        self.data, self.path = data, path
-        self.schema = re.sub(r"\[\d+\]$", "", path)
-
-    def name(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def get(self, key: str, default: Any) -> Any:
-        return self.data.get(key, default)
-
-    def finish(self) -> None:
-        """Refuse keys this table does not know, suggesting the closest known one."""
-        known = _KNOWN.get(self.schema, ())
-        for key in self.data:
-            if key not in known:
-                hint = _suggest(key, known, f"{self.path}." if self.path else "")
-                raise ConfigError(f"unknown key {self.name(key)!r}{hint}; known keys here: "
-                                  f"{', '.join(known)}")
-
-    def table(self, key: str) -> _Table:
-        return _Table(self.data.get(key, {}), self.name(key))
-
-    def raw_table(self, key: str) -> dict[str, Any]:
-        value = self.data.get(key, {})
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{self.name(key)}: expected a table like [{self.name(key)}], "
-                              f"got {value!r}")
-        return dict(value)
-
-    def _required(self, key: str, default: Any) -> Any:
-        if key not in self.data and default is None:
-            raise ConfigError(f"{self.name(key)}: missing; every entry needs it")
-        return self.data.get(key, default)
-
-    def text(self, key: str, default: str | None, *, allow_empty: bool = False) -> str:
-        value = self._required(key, default)
-        if not isinstance(value, str) or (not allow_empty and not value.strip()):
-            raise ConfigError(f"{self.name(key)}: expected non-empty text in quotes, "
-                              f"got {value!r}")
-        return value
-
-    def ident(self, key: str, default: str) -> str:
-        value = self.text(key, default)
-        if not _ID.fullmatch(value):
-            raise ConfigError(f"{self.name(key)}: expected 1 to 64 letters, digits, '.', '_' "
-                              f"or '-' (no spaces), got {value!r}")
-        return value
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            raise ConfigError(f"{self.name(key)}: expected true or false, got {value!r}")
-        return value
-
-    def whole(self, key: str, default: int, low: int) -> int:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ConfigError(f"{self.name(key)}: must be a whole number >= {low}, "
-                              f"got {value!r}")
-        return value
-
-    def choice(self, key: str, default: str | None, allowed: Sequence[str], what: str) -> str:
-        value = self._required(key, default)
-        if value not in allowed:
-            only = "only " if len(allowed) == 1 else ""
-            raise ConfigError(f"{self.name(key)}: {only}{' or '.join(map(repr, allowed))} "
-                              f"{what}, got {value!r}")
-        return str(value)
-
-    def str_list(self, key: str, default: tuple[str, ...], allowed: Sequence[str], *,
-                 allow_empty: bool = False) -> tuple[str, ...]:
-        value = self.data.get(key, list(default))
-        ok = (isinstance(value, list) and (allow_empty or value)
-              and all(v in allowed for v in value) and len(set(value)) == len(value))
-        if not ok:
-            raise ConfigError(f"{self.name(key)}: expected a list of distinct values from "
-                              f"{list(allowed)}, got {value!r}")
-        return tuple(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

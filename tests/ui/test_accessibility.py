@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.app import LaneController, build_controller, load
+from kiosk.app import build_controller, load
+from kiosk.app_lane import LaneController
 from kiosk.ui import intents as ui
 from kiosk.ui import theme
 from kiosk.ui.viewmodel import DeviceRowView

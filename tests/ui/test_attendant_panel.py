@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from kiosk.app import SIMULATED_PAYMENT_S, LaneController, build_controller, load
+from kiosk.app import build_controller, load
+from kiosk.app_lane import SIMULATED_PAYMENT_S, LaneController
 from kiosk.domain import commands as c
 from kiosk.ui import intents as ui
 from kiosk.ui.staff_status import DeviceStatus, UploadStatus, age_text
