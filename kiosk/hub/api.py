@@ -42,7 +42,7 @@ async def read_json(request: web.Request) -> Any:
         raise BadRequest("the body's JSON is nested too deeply") from None
 
 
-def device_of(request: web.Request) -> str:
+async def device_of(request: web.Request) -> str:
     """The enrolled device whose bearer token the request carries; 401 otherwise."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -51,7 +51,8 @@ def device_of(request: web.Request) -> str:
             text=json.dumps({"error": "Authorization: Bearer <token> is missing; enrol the "
                              "device with the hub to get a token"}),
             content_type="application/json", headers={"WWW-Authenticate": "Bearer"})
-    device = request.app[STORE_KEY].device_for_token(token.strip())
+    store = request.app[STORE_KEY]
+    device = await store.call(store.device_for_token, token.strip())
     if device is None:
         raise web.HTTPUnauthorized(
             text=json.dumps({"error": "the bearer token is not known to this hub (revoked by a "
@@ -62,8 +63,9 @@ def device_of(request: web.Request) -> str:
 
 async def health(request: web.Request) -> web.Response:
     store = request.app[STORE_KEY]
-    return web.json_response({"ok": True, "store_id": store.store_id,
-                              "catalog_version": catalog_version(store)})
+    store_id = await store.call(lambda: store.store_id)
+    version = await store.call(catalog_version, store)
+    return web.json_response({"ok": True, "store_id": store_id, "catalog_version": version})
 
 
 async def enrol(request: web.Request) -> web.Response:
@@ -76,19 +78,21 @@ async def enrol(request: web.Request) -> web.Response:
     device_id = check_device_id(body.get("device_id"))
     store = request.app[STORE_KEY]
     try:
-        token = store.enrol(code, device_id)
+        token = await store.call(store.enrol, code, device_id)
     except EnrolRefused as e:
         log.warning("enrolment of device %r refused: %s", device_id, e)
         raise
     log.info("device %r enrolled; any earlier token of it is revoked", device_id)
-    return web.json_response({"device_id": device_id, "store_id": store.store_id,
+    store_id = await store.call(lambda: store.store_id)
+    return web.json_response({"device_id": device_id, "store_id": store_id,
                               "token": token}, status=201)
 
 
 async def sales(request: web.Request) -> web.Response:
-    device = device_of(request)
+    device = await device_of(request)
     batch = parse_batch(await read_json(request))
-    results, gaps = ingest(request.app[STORE_KEY], device, batch)
+    store = request.app[STORE_KEY]
+    results, gaps = await store.call(ingest, store, device, batch)
     rejected = sum(r.status == "rejected" for r in results)
     if rejected:
         log.warning("device %r: %d of %d sales rejected", device, rejected, len(results))
@@ -101,8 +105,9 @@ async def sales(request: web.Request) -> web.Response:
 
 
 async def catalog(request: web.Request) -> web.Response:
-    device_of(request)
+    await device_of(request)
     raw = request.query.get("since", "0")
     if not raw.isascii() or not raw.isdigit() or len(raw) > 15:
         raise BadRequest(f"since {raw[:30]!r} must be a catalog version: a whole number >= 0")
-    return web.json_response(catalog_since(request.app[STORE_KEY], int(raw)))
+    store = request.app[STORE_KEY]
+    return web.json_response(await store.call(catalog_since, store, int(raw)))

@@ -24,7 +24,7 @@ def _canonical(value: Any) -> str:
 
 def catalog_version(store: HubStore) -> int:
     """The version of the published catalog; 0 before the first import."""
-    return int(store.conn.execute("SELECT version FROM catalog_state").fetchone()[0])
+    return int(store.query("SELECT version FROM catalog_state")[0][0])
 
 
 def publish(store: HubStore, products: Sequence[Product],
@@ -69,14 +69,13 @@ def publish(store: HubStore, products: Sequence[Product],
 def catalog_since(store: HubStore, since: int) -> dict[str, Any]:
     """The API answer for `GET /api/v1/catalog?since=`: a delta after `since`, or everything
     ("full": true) when `since` is 0 or a version this hub never published."""
-    conn = store.conn
-    version, promos, promos_version = conn.execute(
-        "SELECT version, promotions, promotions_version FROM catalog_state").fetchone()
+    version, promos, promos_version = store.query(
+        "SELECT version, promotions, promotions_version FROM catalog_state")[0]
     full = since <= 0 or since > version
     floor = 0 if full else since
-    products = [json.loads(r[0]) for r in conn.execute(
+    products = [json.loads(r[0]) for r in store.query(
         "SELECT data FROM catalog_products WHERE version > ? ORDER BY sku", (floor,))]
-    removed = [] if full else [r[0] for r in conn.execute(
+    removed = [] if full else [r[0] for r in store.query(
         "SELECT sku FROM catalog_removed WHERE version > ? ORDER BY sku", (floor,))]
     promotions = json.loads(promos) if promos is not None and promos_version > floor else None
     return {"version": int(version), "full": full, "products": products, "removed": removed,

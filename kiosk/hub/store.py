@@ -10,17 +10,21 @@ Sales ingest is in `kiosk.hub.ingest`, the catalog in `kiosk.hub.catalog`; both 
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import functools
 import hashlib
 import hmac
 import io
 import re
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 from kiosk.hub.errors import BadRequest, EnrolRefused, HubError
 
@@ -122,12 +126,37 @@ def check_device_id(device_id: object) -> str:
     return device_id
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
 class HubStore:
-    """The hub's database. One connection, used from one thread (the hub's event loop)."""
+    """The hub's database: one connection, used from one thread at a time.
+
+    Request handlers never touch it on the event loop: `await store.call(fn, ...)` runs the
+    work on the store's own single worker thread, so a slow disk (or, later, a remote
+    database) never stalls other requests. Command-line actions and tests call methods
+    directly. SQL is written portably: `?` placeholders, ISO-8601 UTC text for times.
+    """
 
     def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self.conn = conn
         self.path = path
+        self._worker: ThreadPoolExecutor | None = None
+
+    async def call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """`fn(*args, **kwargs)` run on the store's worker thread; its result or exception."""
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-db")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._worker, functools.partial(fn, *args, **kwargs))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of a read-only `sql` with `?` placeholders; failures become HubError."""
+        try:
+            return [tuple(r) for r in self.conn.execute(sql, tuple(params)).fetchall()]
+        except sqlite3.Error as e:
+            raise HubError(f"hub database {self.path!r}: read failed ({e})") from e
 
     @classmethod
     def open(cls, path: str | Path, *, store_id: str = "store-1") -> HubStore:
@@ -141,7 +170,8 @@ class HubStore:
             raise HubError(f"hub database folder {str(Path(path).parent)!r} does not exist; "
                            "create it or give another --db path")
         try:
-            conn = sqlite3.connect(where, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            conn = sqlite3.connect(where, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                                   check_same_thread=False)
         except sqlite3.Error as e:
             raise HubError(f"cannot open hub database {where!r}: {e}; check the path") from e
         store = cls(conn, where)
@@ -159,6 +189,9 @@ class HubStore:
         return store
 
     def close(self) -> None:
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+            self._worker = None
         self.conn.close()
 
     def __enter__(self) -> HubStore:
@@ -213,7 +246,7 @@ class HubStore:
 
     @property
     def store_id(self) -> str:
-        return str(self.conn.execute("SELECT store_id FROM store_info").fetchone()[0])
+        return str(self.query("SELECT store_id FROM store_info")[0][0])
 
     # --- enrolment ------------------------------------------------------------------------
 
@@ -279,8 +312,7 @@ class HubStore:
         """
         wanted = sha256_hex(token)
         found: str | None = None
-        for device_id, stored in self.conn.execute(
-                "SELECT device_id, token_sha256 FROM devices").fetchall():
+        for device_id, stored in self.query("SELECT device_id, token_sha256 FROM devices"):
             if hmac.compare_digest(str(stored), wanted):
                 found = str(device_id)
         return found
@@ -293,12 +325,12 @@ class HubStore:
         Columns: lane_id, seq, sale_id, finished_at, total_cents, hash, received_at; ordered
         by lane and seq. Amounts are int cents.
         """
-        rows = self.conn.execute(
+        rows = self.query(
             "SELECT lane_id, seq, sale_id, finished_at, total_cents, hash, received_at "
             "FROM sales WHERE substr(finished_at, 1, 10) BETWEEN ? AND ? "
             "ORDER BY lane_id, seq",
             (first_day.isoformat(), last_day.isoformat()),
-        ).fetchall()
+        )
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(("lane_id", "seq", "sale_id", "finished_at", "total_cents", "hash",
