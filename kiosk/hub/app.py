@@ -9,6 +9,7 @@ from aiohttp import web
 
 from kiosk.hub import api
 from kiosk.hub.errors import BadRequest, EnrolRefused, HubError
+from kiosk.hub.reports_http import add_report_routes
 from kiosk.hub.store import HubStore
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -51,4 +52,5 @@ def make_app(store: HubStore, *, max_body_bytes: int = MAX_BODY_BYTES) -> web.Ap
     app.router.add_post("/api/v1/enrol", api.enrol)
     app.router.add_post("/api/v1/sales", api.sales)
     app.router.add_get("/api/v1/catalog", api.catalog)
+    add_report_routes(app)
     return app

@@ -4,6 +4,8 @@
     kiosk hub enrol-code --device ID [--valid-h 24]       print a one-time enrolment code
     kiosk hub catalog import FILE                          publish a CSV/JSON catalog
     kiosk hub export --from DATE --to DATE [--out FILE]   sales as CSV (UTC dates, inclusive)
+    kiosk hub report NAME --from DATE --to DATE [--format text|csv|json]   a manager's report
+    kiosk hub manager-token                                print a token that opens the reports
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from kiosk.hub import reports_cli
 from kiosk.hub.app import make_app
 from kiosk.hub.catalog import publish
 from kiosk.hub.errors import BadRequest
@@ -54,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--to", dest="last", type=date.fromisoformat, required=True,
                      metavar="YYYY-MM-DD", help="last day (UTC), inclusive")
     exp.add_argument("--out", type=Path, default=None, help="CSV file (default: stdout)")
+    reports_cli.add_parsers(sub)
     return p
 
 
@@ -67,6 +71,9 @@ def run_hub(argv: Sequence[str], *, read_catalog: CatalogReader | None = None) -
         host, port = _listen(args.listen)
         return asyncio.run(serve(args.db, host, port, store_id=args.store_id))
     with HubStore.open(args.db, store_id=args.store_id) as store:
+        done = reports_cli.run(store, args)
+        if done is not None:
+            return done
         if args.action == "enrol-code":
             print(store.create_enrol_code(args.device, valid_h=args.valid_h))
             return 0

@@ -98,7 +98,15 @@ CREATE TABLE catalog_removed (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_BASE, _CATALOG)
+# Manager tokens (kiosk.hub.managers) open the reports; only their SHA-256 is stored.
+_MANAGERS = """
+CREATE TABLE manager_tokens (
+    token_sha256 TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_BASE, _CATALOG, _MANAGERS)
 
 
 def now_utc() -> datetime:
