@@ -6,13 +6,16 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEB_PACKAGES := python3-venv libzbar0 xvfb xauth libgl1 libegl1 libmtdev1 libgles2 fonts-dejavu-core
+# Test-only: a real PostgreSQL for the hub's PostgreSQL tests (tests/pgserver.py starts its own
+# server on 127.0.0.1; `make run` never installs it).
+TEST_DEB_PACKAGES := postgresql
 
-.PHONY: run test lint typecheck bench clean system-deps
+.PHONY: run test lint typecheck bench clean system-deps test-system-deps
 
 run: $(STAMP)
 	$(VENV)/bin/kiosk run $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) test-system-deps
 	$(VENV)/bin/ruff check kiosk hardware tests bench
 	$(VENV)/bin/mypy
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -37,6 +40,19 @@ system-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	  else \
 	    echo "Missing Debian packages. Run: sudo apt-get install -y $$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
+# Test-only Debian packages: installed when we are root; otherwise a note (the tests that need
+# them are skipped, saying how to install them; in CI that is a failure).
+test-system-deps:
+	@missing=$$(for p in $(TEST_DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done | tr '\n' ' '); \
+	if [ -n "$${missing// /}" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages for the tests: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "Not installed (their tests will be skipped): $$missing. Run: sudo apt-get install -y $$missing" >&2; \
 	  fi; \
 	fi
 

@@ -1,6 +1,6 @@
 """`kiosk hub ...`: run the store hub, make enrolment codes, publish a catalog, export sales.
 
-    kiosk hub [--listen 127.0.0.1:8080] [--db PATH]       serve the API (default)
+    kiosk hub [--listen 127.0.0.1:8080] [--db PATH|URL]   serve the API (default)
     kiosk hub enrol-code --device ID [--valid-h 24]       print a one-time enrolment code
     kiosk hub catalog import FILE                          publish a CSV/JSON catalog
     kiosk hub export --from DATE --to DATE [--out FILE]   sales as CSV (UTC dates, inclusive)
@@ -36,8 +36,11 @@ CatalogReader = Callable[[Path], Any]
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kiosk hub", description="The store hub: receives every "
                                 "lane's sales exactly once and publishes the catalog.")
-    p.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"hub database (default "
-                   f"{DEFAULT_DB}); made on first use")
+    # A str, not a Path: Path would fold the '//' of a postgresql:// URL.
+    p.add_argument("--db", default=str(DEFAULT_DB), metavar="PATH|URL", help=f"hub database: "
+                   f"a SQLite file (default {DEFAULT_DB}, made on first use) or a "
+                   "postgresql://user@host:port/dbname URL (password from PGPASSWORD or "
+                   "~/.pgpass)")
     p.add_argument("--store-id", default="store-1", help="this store's id, written when the "
                    "database is made")
     p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
@@ -97,7 +100,8 @@ def _import_catalog(store: HubStore, path: Path, read_catalog: CatalogReader | N
         print(f"kiosk hub: catalog file {parsed.source} has {len(parsed.errors)} problem(s); "
               "nothing was published:\n  " + "\n  ".join(parsed.errors[:50]), file=sys.stderr)
         return 1
-    version = publish(store, parsed.products, parsed.promotions, source=parsed.source)
+    version = store.run(publish, store, parsed.products, parsed.promotions,
+                        source=parsed.source)
     print(f"catalog version {version}: {len(parsed.products)} products from {parsed.source}")
     return 0
 
@@ -109,7 +113,7 @@ def _listen(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-async def serve(db: Path, host: str, port: int, *, store_id: str = "store-1",
+async def serve(db: str | Path, host: str, port: int, *, store_id: str = "store-1",
                 ready: Callable[[int], None] | None = None) -> int:
     """Serve the hub until SIGINT/SIGTERM; prints (or hands `ready`) the bound port."""
     stop = asyncio.Event()

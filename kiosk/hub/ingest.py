@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from kiosk.hub.chain import GENESIS_HASH, sale_hash
+from kiosk.hub.db import Tx
 from kiosk.hub.errors import BadRequest
 from kiosk.hub.store import HubStore, now_utc
 
@@ -106,7 +106,7 @@ def ingest(store: HubStore, device_id: str, batch: Sequence[IncomingSale], *,
     return results, gaps
 
 
-def _one(conn: sqlite3.Connection, device_id: str, sale: IncomingSale,
+def _one(conn: Tx, device_id: str, sale: IncomingSale,
          received_at: str) -> SaleResult:
     reason = _refusal(conn, device_id, sale)
     if reason == "duplicate":
@@ -129,7 +129,7 @@ def _one(conn: sqlite3.Connection, device_id: str, sale: IncomingSale,
     return SaleResult(sale.sale_id, "accepted")
 
 
-def _refusal(conn: sqlite3.Connection, device_id: str, sale: IncomingSale) -> str:
+def _refusal(conn: Tx, device_id: str, sale: IncomingSale) -> str:
     """Why the sale cannot be stored ("" if it can, "duplicate" if it is already held)."""
     sid = sale.sale_id
     if sale.lane_id != device_id:
@@ -154,7 +154,7 @@ def _refusal(conn: sqlite3.Connection, device_id: str, sale: IncomingSale) -> st
     return _chain_refusal(conn, device_id, sale)
 
 
-def _chain_refusal(conn: sqlite3.Connection, lane_id: str, sale: IncomingSale) -> str:
+def _chain_refusal(conn: Tx, lane_id: str, sale: IncomingSale) -> str:
     broken = f"sale {sale.sale_id!r} breaks the hash chain at seq {sale.seq}"
     if sale.seq == 1 and sale.prev_hash != GENESIS_HASH:
         return broken + ": the first sale's prev_hash must be 64 zeros"
@@ -178,11 +178,11 @@ def _payload_sale_id(payload: str) -> object:
     return doc.get("sale_id") if isinstance(doc, dict) else None
 
 
-def lane_gaps(conn: sqlite3.Connection, lane_id: str) -> list[Gap]:
+def lane_gaps(conn: Tx, lane_id: str) -> list[Gap]:
     """The missing seq ranges of `lane_id` between 1 and the highest seq the hub holds."""
     rows = conn.execute(
         "SELECT prev_seq + 1, seq - 1 FROM (SELECT seq, COALESCE(LAG(seq) OVER (ORDER BY seq), "
-        "0) AS prev_seq FROM sales WHERE lane_id = ?) WHERE seq - prev_seq > 1 ORDER BY seq",
+        "0) AS prev_seq FROM sales WHERE lane_id = ?) AS s WHERE seq - prev_seq > 1 ORDER BY seq",
         (lane_id,),
     ).fetchall()
     return [Gap(lane_id, int(a), int(b)) for a, b in rows]

@@ -1,8 +1,9 @@
-"""The hub's SQLite file: schema migrations, device enrolment and tokens, sales export.
+"""The hub's database: schema migrations, device enrolment and tokens, sales export.
 
-WAL with `synchronous=FULL`: an answer "accepted" is only sent after the sale's COMMIT is on
-disk, so a lane may prune it. Secrets are never stored: enrolment codes and device tokens are
-kept as their SHA-256 and compared with `hmac.compare_digest`.
+SQLite by default (kiosk.hub.db_sqlite), PostgreSQL for a chain (kiosk.hub.db_postgres), behind
+one interface; this module is backend neutral. An answer "accepted" is only sent after the
+sale's COMMIT is durable, so a lane may prune it. Secrets are never stored: enrolment codes and
+device tokens are kept as their SHA-256 and compared with `hmac.compare_digest`.
 
 Sales ingest is in `kiosk.hub.ingest`, the catalog in `kiosk.hub.catalog`; both work inside
 `HubStore.transaction()`.
@@ -16,19 +17,26 @@ import functools
 import hashlib
 import hmac
 import io
+import random
 import re
 import secrets
-import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from kiosk.hub.db import Database, Tx, WriteConflict
+from kiosk.hub.db_postgres import PostgresDatabase, is_url
+from kiosk.hub.db_sqlite import SqliteDatabase
 from kiosk.hub.errors import BadRequest, EnrolRefused, HubError
 
-BUSY_TIMEOUT_S = 5.0
+# A write that loses a race (PostgreSQL serialization failure) is run again this many times in
+# all before the request gets 503, which the uploader retries later.
+WRITE_TRIES = 5
+RETRY_PAUSE_S = 0.02
 DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # Enrolment codes are typed by a technician: 20 characters of Crockford-like base32 (100 bits)
 # in groups of four; dashes, spaces and case do not count.
@@ -36,6 +44,9 @@ _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ0123456789"
 _CODE_GROUPS = 5
 
 # Frozen SQL, append only: a shipped migration is never edited (as in kiosk/journal/db.py).
+# Migrations 1 and 2 are SQLite's own; their PostgreSQL equivalents are frozen in
+# kiosk/hub/db_postgres.py. From 3 on, each is portable DDL (TEXT, BIGINT, DOUBLE PRECISION,
+# no AUTOINCREMENT, no triggers, statements ending in ';') and written here once for both.
 _BASE = """
 CREATE TABLE store_info (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -139,68 +150,82 @@ R = TypeVar("R")
 
 
 class HubStore:
-    """The hub's database: one connection, used from one thread at a time.
+    """The hub's database, SQLite or PostgreSQL: one connection, one thread at a time.
 
     Request handlers never touch it on the event loop: `await store.call(fn, ...)` runs the
-    work on the store's own single worker thread, so a slow disk (or, later, a remote
-    database) never stalls other requests. Command-line actions and tests call methods
-    directly. SQL is written portably: `?` placeholders, ISO-8601 UTC text for times.
+    work on the store's own single worker thread, so a slow disk or a remote database never
+    stalls other requests. Command-line actions and tests call methods directly (`run` when the
+    work writes and should survive a lost race). SQL is portable: `?` placeholders, ISO-8601
+    UTC text for times.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
-        self.conn = conn
-        self.path = path
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.path = db.where  # for messages: a PostgreSQL URL has its password masked
         self._worker: ThreadPoolExecutor | None = None
 
+    @classmethod
+    def open(cls, where: str | Path, *, store_id: str = "store-1") -> HubStore:
+        """Open (creating if needed) the hub database and migrate it.
+
+        `where` is a SQLite file path or a postgresql:// (postgres://) URL. `store_id` is
+        written only when the database is created. Raises HubError when it cannot be reached
+        or is not the hub's database.
+        """
+        db: Database = (PostgresDatabase.open(str(where)) if is_url(where)
+                        else SqliteDatabase.open(where))
+        store = cls(db)
+        try:
+            with db.migration_lock():
+                store._migrate(store_id)
+        except HubError:
+            db.close()
+            raise
+        except Exception as e:
+            db.close()
+            raise HubError(f"hub database {db.where!r} cannot be used: {e}; if it is not the "
+                           "hub's database, move it away or give another --db") from e
+        return store
+
+    def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """`fn(*args, **kwargs)`, run again (up to WRITE_TRIES times in all) while it loses a
+        write race (WriteConflict); then HubError. Safe because a lost race keeps nothing."""
+        for attempt in range(1, WRITE_TRIES + 1):
+            try:
+                return fn(*args, **kwargs)
+            except WriteConflict as e:
+                if attempt == WRITE_TRIES:
+                    raise HubError(f"{e} (tried {WRITE_TRIES} times)") from e
+                # Spread the retries so two contenders do not collide again in step.
+                time.sleep(random.uniform(0, RETRY_PAUSE_S * attempt))
+        raise AssertionError("unreachable")
+
     async def call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        """`fn(*args, **kwargs)` run on the store's worker thread; its result or exception."""
+        """`fn(*args, **kwargs)` run on the store's worker thread (via `run`, so a lost write
+        race is tried again); its result or exception."""
         if self._worker is None:
             self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-db")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._worker, functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(
+            self._worker, functools.partial(self.run, fn, *args, **kwargs))
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """The rows of a read-only `sql` with `?` placeholders; failures become HubError."""
-        try:
-            return [tuple(r) for r in self.conn.execute(sql, tuple(params)).fetchall()]
-        except sqlite3.Error as e:
-            raise HubError(f"hub database {self.path!r}: read failed ({e})") from e
+        return self.db.query(sql, params)
 
-    @classmethod
-    def open(cls, path: str | Path, *, store_id: str = "store-1") -> HubStore:
-        """Open (creating if needed) the hub database at `path` and migrate it.
+    def transaction(self) -> AbstractContextManager[Tx]:
+        """A write transaction: COMMIT at the end of the block, ROLLBACK when it raises.
 
-        `store_id` is written only when the file is created. Raises HubError when the folder is
-        missing or the file is not the hub's database.
+        `tx.execute(sql, params)` takes `?` placeholders and returns a cursor. Database
+        failures become HubError (WriteConflict for a lost race); nothing half-done is kept.
         """
-        where = str(path)
-        if where != ":memory:" and not Path(path).parent.is_dir():
-            raise HubError(f"hub database folder {str(Path(path).parent)!r} does not exist; "
-                           "create it or give another --db path")
-        try:
-            conn = sqlite3.connect(where, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                                   check_same_thread=False)
-        except sqlite3.Error as e:
-            raise HubError(f"cannot open hub database {where!r}: {e}; check the path") from e
-        store = cls(conn, where)
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            store._migrate(store_id)
-        except (sqlite3.Error, HubError) as e:
-            conn.close()
-            if isinstance(e, HubError):
-                raise
-            raise HubError(f"hub database {where!r} cannot be used: {e}; if it is not the "
-                           "hub's database, move it away or give another --db path") from e
-        return store
+        return self.db.transaction()
 
     def close(self) -> None:
         if self._worker is not None:
             self._worker.shutdown(wait=True)
             self._worker = None
-        self.conn.close()
+        self.db.close()
 
     def __enter__(self) -> HubStore:
         return self
@@ -208,49 +233,31 @@ class HubStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK when the block raises; SQLite failures
-        become HubError."""
-        conn = self.conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as e:
-            raise HubError(f"hub database {self.path!r}: cannot start a write ({e})") from e
-        try:
-            yield conn
-        except BaseException as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise HubError(f"hub database {self.path!r}: write failed ({exc}); nothing of "
-                               "it was kept; check free disk space") from exc
-            raise
-        try:
-            conn.execute("COMMIT")
-        except sqlite3.Error as e:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise HubError(f"hub database {self.path!r}: commit failed ({e}); nothing of it "
-                           "was kept; check free disk space") from e
-
     def _migrate(self, store_id: str) -> None:
-        self.conn.execute("CREATE TABLE IF NOT EXISTS schema_version "
-                          "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
-        current = int(self.conn.execute(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
+        # INTEGER is fine here on both backends: a schema version never passes 2**31.
+        with self.transaction() as tx:
+            tx.execute("CREATE TABLE IF NOT EXISTS schema_version "
+                       "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+        current = self._schema_version()
         if current > len(MIGRATIONS):
             raise HubError(f"hub database {self.path!r} has schema version {current}, newer "
                            f"than this software ({len(MIGRATIONS)}); install the newer hub")
         for version in range(current + 1, len(MIGRATIONS) + 1):
-            with self.transaction() as conn:
-                for statement in _statements(MIGRATIONS[version - 1]):
-                    conn.execute(statement)
+            with self.transaction() as tx:
+                # Another hub process may have applied it meanwhile (SQLite has no lock before).
+                done = tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+                if int(done.fetchone()[0]) >= version:
+                    continue
+                for statement in self.db.migration(version, MIGRATIONS[version - 1]):
+                    tx.execute(statement)
                 if version == 1:
-                    conn.execute("INSERT INTO store_info (id, store_id, created_at) "
-                                 "VALUES (1, ?, ?)", (store_id, _iso(now_utc())))
-                conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                             (version, _iso(now_utc())))
+                    tx.execute("INSERT INTO store_info (id, store_id, created_at) "
+                               "VALUES (1, ?, ?)", (store_id, _iso(now_utc())))
+                tx.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                           (version, _iso(now_utc())))
+
+    def _schema_version(self) -> int:
+        return int(self.query("SELECT COALESCE(MAX(version), 0) FROM schema_version")[0][0])
 
     @property
     def store_id(self) -> str:
@@ -269,8 +276,8 @@ class HubStore:
             raise BadRequest(f"valid_h {valid_h!r} must be more than 0 and at most 720 hours")
         at = now or now_utc()
         raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(4 * _CODE_GROUPS))
-        with self.transaction() as conn:
-            conn.execute(
+        with self.transaction() as tx:
+            tx.execute(
                 "INSERT INTO enrol_codes (code_sha256, device_id, created_at, expires_at) "
                 "VALUES (?, ?, ?, ?)",
                 (sha256_hex(raw), device_id, _iso(at), _iso(at + timedelta(hours=valid_h))),
@@ -285,8 +292,8 @@ class HubStore:
         """
         check_device_id(device_id)
         at = now or now_utc()
-        with self.transaction() as conn:
-            row = conn.execute(
+        with self.transaction() as tx:
+            row = tx.execute(
                 "SELECT device_id, expires_at, used_at FROM enrol_codes WHERE code_sha256 = ?",
                 (sha256_hex(normalise_code(code)),),
             ).fetchone()
@@ -302,9 +309,9 @@ class HubStore:
                 raise EnrolRefused(f"the enrolment code was made for another device, not "
                                    f"{device_id!r}; use the code made for this device")
             token = secrets.token_urlsafe(32)
-            conn.execute("UPDATE enrol_codes SET used_at = ? WHERE code_sha256 = ?",
+            tx.execute("UPDATE enrol_codes SET used_at = ? WHERE code_sha256 = ?",
                          (_iso(at), sha256_hex(normalise_code(code))))
-            conn.execute(
+            tx.execute(
                 "INSERT INTO devices (device_id, token_sha256, enrolled_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (device_id) DO UPDATE SET token_sha256 = excluded.token_sha256, "
                 "enrolled_at = excluded.enrolled_at",
@@ -345,12 +352,3 @@ class HubStore:
                          "received_at"))
         writer.writerows(rows)
         return out.getvalue()
-
-
-def _statements(script: str) -> Iterator[str]:
-    buffer = ""
-    for line in script.strip().splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            yield buffer.strip()
-            buffer = ""

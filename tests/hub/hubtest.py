@@ -1,4 +1,5 @@
-"""A real hub on 127.0.0.1 (port 0) over a temp SQLite file, and real lane sales to send."""
+"""A real hub on 127.0.0.1 (port 0) over a temp SQLite file or a PostgreSQL database (the
+`hub_db` fixture), and real lane sales to send."""
 
 from __future__ import annotations
 
@@ -54,8 +55,8 @@ def wire(record: SaleRecord | dict[str, Any]) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def running_hub(db_path: Path, **options: Any) -> AsyncIterator[Hub]:
-    store = HubStore.open(db_path, store_id="store-7")
+async def running_hub(db: Path | str, **options: Any) -> AsyncIterator[Hub]:
+    store = HubStore.open(db, store_id="store-7")
     runner = web.AppRunner(make_app(store, **options))
     await runner.setup()
     try:

@@ -27,8 +27,8 @@ def import_csv(tmp_path: Path, db: Path, text: str, capsys: pytest.CaptureFixtur
 
 
 def test_a_lane_gets_the_full_catalog_then_only_what_changed_and_what_was_removed(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    db = tmp_path / "hub.sqlite"
+        tmp_path: Path, hub_db: Path | str, capsys: pytest.CaptureFixture[str]) -> None:
+    db = hub_db
     assert "catalog version 1" in import_csv(tmp_path, db, HEADER + MILK + WATER, capsys)
     cheaper_milk = MILK.replace("1,09", "0,99")
     assert "catalog version 2" in import_csv(tmp_path, db, HEADER + cheaper_milk, capsys)
@@ -55,15 +55,15 @@ def test_a_lane_gets_the_full_catalog_then_only_what_changed_and_what_was_remove
 
 
 def test_importing_the_same_file_again_keeps_the_version(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    db = tmp_path / "hub.sqlite"
+        tmp_path: Path, hub_db: Path | str, capsys: pytest.CaptureFixture[str]) -> None:
+    db = hub_db
     import_csv(tmp_path, db, HEADER + MILK, capsys)
     assert "catalog version 1" in import_csv(tmp_path, db, HEADER + MILK, capsys)
 
 
-def test_a_bad_catalog_file_publishes_nothing(tmp_path: Path,
+def test_a_bad_catalog_file_publishes_nothing(tmp_path: Path, hub_db: Path | str,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    db = tmp_path / "hub.sqlite"
+    db = hub_db
     path = tmp_path / "bad.csv"
     path.write_text(HEADER + "MILCH,Vollmilch,teuer,7,\n", encoding="utf-8")
     assert run_hub(["--db", str(db), "catalog", "import", str(path)],
@@ -71,9 +71,9 @@ def test_a_bad_catalog_file_publishes_nothing(tmp_path: Path,
     assert "line 2" in capsys.readouterr().err
 
 
-def test_enrol_code_prints_a_code_the_lane_can_use(tmp_path: Path,
+def test_enrol_code_prints_a_code_the_lane_can_use(tmp_path: Path, hub_db: Path | str,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    db = tmp_path / "hub.sqlite"
+    db = hub_db
     assert run_hub(["--db", str(db), "enrol-code", "--device", "lane-3"]) == 0
     code = capsys.readouterr().out.strip()
     assert len(code) == 24 and code.count("-") == 4
@@ -87,8 +87,8 @@ def test_enrol_code_prints_a_code_the_lane_can_use(tmp_path: Path,
 
 
 def test_export_writes_the_sales_of_the_date_range_as_csv(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    db = tmp_path / "hub.sqlite"
+        tmp_path: Path, hub_db: Path | str, capsys: pytest.CaptureFixture[str]) -> None:
+    db = hub_db
     monday = lane_sales(tmp_path, "lane-3", 2, day="2026-11-16")
 
     async def go() -> None:

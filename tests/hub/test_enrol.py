@@ -12,17 +12,18 @@ import pytest
 from tests.hub.hubtest import running_hub
 
 
-def test_health_names_the_store_and_its_catalog_version(tmp_path: Path) -> None:
+def test_health_names_the_store_and_its_catalog_version(tmp_path: Path, hub_db: Path | str) -> None:
     async def go() -> None:
-        async with running_hub(tmp_path / "hub.sqlite") as hub:
+        async with running_hub(hub_db) as hub:
             assert await hub.call("GET", "/api/v1/health") == (
                 200, {"ok": True, "store_id": "store-7", "catalog_version": 0})
     asyncio.run(go())
 
 
-def test_a_good_code_gives_a_token_that_works_and_the_code_is_used_up(tmp_path: Path) -> None:
+def test_a_good_code_gives_a_token_that_works_and_the_code_is_used_up(
+        tmp_path: Path, hub_db: Path | str) -> None:
     async def go() -> None:
-        async with running_hub(tmp_path / "hub.sqlite") as hub:
+        async with running_hub(hub_db) as hub:
             code = hub.store.create_enrol_code("lane-3")
             status, answer = await hub.call("POST", "/api/v1/enrol",
                                             body={"code": code.lower(), "device_id": "lane-3"})
@@ -36,9 +37,10 @@ def test_a_good_code_gives_a_token_that_works_and_the_code_is_used_up(tmp_path: 
     asyncio.run(go())
 
 
-def test_an_expired_unknown_or_other_devices_code_is_refused(tmp_path: Path) -> None:
+def test_an_expired_unknown_or_other_devices_code_is_refused(
+        tmp_path: Path, hub_db: Path | str) -> None:
     async def go() -> None:
-        async with running_hub(tmp_path / "hub.sqlite") as hub:
+        async with running_hub(hub_db) as hub:
             old = hub.store.create_enrol_code(
                 "lane-3", valid_h=1, now=datetime.now(UTC) - timedelta(hours=2))
             other = hub.store.create_enrol_code("lane-4")
@@ -54,9 +56,9 @@ def test_an_expired_unknown_or_other_devices_code_is_refused(tmp_path: Path) -> 
     asyncio.run(go())
 
 
-def test_re_enrolling_revokes_the_old_token(tmp_path: Path) -> None:
+def test_re_enrolling_revokes_the_old_token(tmp_path: Path, hub_db: Path | str) -> None:
     async def go() -> None:
-        async with running_hub(tmp_path / "hub.sqlite") as hub:
+        async with running_hub(hub_db) as hub:
             first = await hub.enrol("lane-3")
             second = await hub.enrol("lane-3")
             status, answer = await hub.call("GET", "/api/v1/catalog", token=first)
@@ -69,20 +71,20 @@ def test_re_enrolling_revokes_the_old_token(tmp_path: Path) -> None:
     {"code": 7, "device_id": "lane-3"}, {"code": "X"}, {"code": "X", "device_id": "a b"},
     ["code"], "text",
 ])
-def test_a_malformed_enrolment_is_a_400(tmp_path: Path, body: object) -> None:
+def test_a_malformed_enrolment_is_a_400(tmp_path: Path, hub_db: Path | str, body: object) -> None:
     async def go() -> None:
-        async with running_hub(tmp_path / "hub.sqlite") as hub:
+        async with running_hub(hub_db) as hub:
             status, answer = await hub.call("POST", "/api/v1/enrol", body=body)
             assert status == 400 and answer["error"]
     asyncio.run(go())
 
 
-def test_no_token_or_code_reaches_the_log(tmp_path: Path,
+def test_no_token_or_code_reaches_the_log(tmp_path: Path, hub_db: Path | str,
                                           caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
 
     async def go() -> tuple[str, str]:
-        async with running_hub(tmp_path / "hub.sqlite") as hub:
+        async with running_hub(hub_db) as hub:
             code = hub.store.create_enrol_code("lane-3")
             _, answer = await hub.call("POST", "/api/v1/enrol",
                                        body={"code": code, "device_id": "lane-3"})

@@ -15,14 +15,15 @@ from tests.hub.hubtest import lane_sales, running_hub, wire
 
 
 def held(hub_store: Any) -> list[tuple[str, int]]:
-    return hub_store.conn.execute("SELECT sale_id, seq FROM sales ORDER BY lane_id, seq").fetchall()
+    return hub_store.query("SELECT sale_id, seq FROM sales ORDER BY lane_id, seq")
 
 
-def test_sales_are_accepted_once_and_a_resent_batch_is_all_duplicates(tmp_path: Path) -> None:
+def test_sales_are_accepted_once_and_a_resent_batch_is_all_duplicates(
+        tmp_path: Path, hub_db: Path | str) -> None:
     records = lane_sales(tmp_path, "lane-3", 3)
 
     async def go() -> None:
-        async with running_hub(tmp_path / "hub.sqlite") as hub:
+        async with running_hub(hub_db) as hub:
             token = await hub.enrol("lane-3")
             status, answer = await hub.send(token, records)
             assert status == 200
@@ -41,11 +42,11 @@ def test_the_hub_recomputes_the_lanes_own_hash() -> None:
     assert sale_hash("0" * 64, '{"a":"ä"}', 7, "S-1") == lane_hash("0" * 64, '{"a":"ä"}', 7, "S-1")
 
 
-def test_a_device_cannot_send_another_lanes_sales(tmp_path: Path) -> None:
+def test_a_device_cannot_send_another_lanes_sales(tmp_path: Path, hub_db: Path | str) -> None:
     records = lane_sales(tmp_path, "lane-4", 1)
 
     async def go() -> None:
-        async with running_hub(tmp_path / "hub.sqlite") as hub:
+        async with running_hub(hub_db) as hub:
             token = await hub.enrol("lane-3")
             _, answer = await hub.send(token, records)
             result = answer["results"][0]
@@ -54,7 +55,8 @@ def test_a_device_cannot_send_another_lanes_sales(tmp_path: Path) -> None:
     asyncio.run(go())
 
 
-def test_a_forged_payload_or_a_payload_for_another_sale_is_rejected(tmp_path: Path) -> None:
+def test_a_forged_payload_or_a_payload_for_another_sale_is_rejected(
+        tmp_path: Path, hub_db: Path | str) -> None:
     record = wire(lane_sales(tmp_path, "lane-3", 1)[0])
     forged = {**record, "payload": record["payload"].replace("109", "1")}
     other_payload = json.dumps({"sale_id": "S-other"})
@@ -62,7 +64,7 @@ def test_a_forged_payload_or_a_payload_for_another_sale_is_rejected(tmp_path: Pa
                 "hash": sale_hash(record["prev_hash"], other_payload, 1, record["sale_id"])}
 
     async def go() -> None:
-        async with running_hub(tmp_path / "hub.sqlite") as hub:
+        async with running_hub(hub_db) as hub:
             token = await hub.enrol("lane-3")
             _, answer = await hub.send(token, [forged, rehashed])
             assert [r["status"] for r in answer["results"]] == ["rejected", "rejected"]
@@ -73,7 +75,7 @@ def test_a_forged_payload_or_a_payload_for_another_sale_is_rejected(tmp_path: Pa
 
 
 def test_a_broken_chain_is_rejected_and_a_missing_sale_is_reported_as_a_gap(
-        tmp_path: Path) -> None:
+        tmp_path: Path, hub_db: Path | str) -> None:
     one, two, three, four = lane_sales(tmp_path, "lane-3", 4)
     (tmp_path / "other").mkdir()
     other = lane_sales(tmp_path / "other", "lane-3", 4)  # a second lane file: another chain
@@ -83,7 +85,7 @@ def test_a_broken_chain_is_rejected_and_a_missing_sale_is_reported_as_a_gap(
     wrong_link["hash"] = sale_hash(wrong_link["prev_hash"], wrong_link["payload"], 3, "S-x")
 
     async def go() -> None:
-        async with running_hub(tmp_path / "hub.sqlite") as hub:
+        async with running_hub(hub_db) as hub:
             token = await hub.enrol("lane-3")
             _, answer = await hub.send(token, [one, four])
             assert [r["status"] for r in answer["results"]] == ["accepted", "accepted"]
@@ -99,7 +101,8 @@ def test_a_broken_chain_is_rejected_and_a_missing_sale_is_reported_as_a_gap(
     asyncio.run(go())
 
 
-def test_a_conflicting_duplicate_is_rejected_and_the_first_sale_kept(tmp_path: Path) -> None:
+def test_a_conflicting_duplicate_is_rejected_and_the_first_sale_kept(
+        tmp_path: Path, hub_db: Path | str) -> None:
     record = wire(lane_sales(tmp_path, "lane-3", 1)[0])
     changed_payload = record["payload"].replace("Käse", "Kase")
     changed = {**record, "payload": changed_payload,
@@ -109,23 +112,23 @@ def test_a_conflicting_duplicate_is_rejected_and_the_first_sale_kept(tmp_path: P
                 "hash": sale_hash(record["prev_hash"], same_seq_payload, 1, "S-new")}
 
     async def go() -> None:
-        async with running_hub(tmp_path / "hub.sqlite") as hub:
+        async with running_hub(hub_db) as hub:
             token = await hub.enrol("lane-3")
             await hub.send(token, [record])
             _, answer = await hub.send(token, [changed, same_seq])
             assert [r["status"] for r in answer["results"]] == ["rejected", "rejected"]
             assert "different content" in answer["results"][0]["reason"]
             assert "already holds" in answer["results"][1]["reason"]
-            payload = hub.store.conn.execute("SELECT payload FROM sales").fetchall()
+            payload = hub.store.query("SELECT payload FROM sales")
             assert payload == [(record["payload"],)]
     asyncio.run(go())
 
 
-def test_without_or_with_a_bad_token_nothing_is_stored(tmp_path: Path) -> None:
+def test_without_or_with_a_bad_token_nothing_is_stored(tmp_path: Path, hub_db: Path | str) -> None:
     records = lane_sales(tmp_path, "lane-3", 1)
 
     async def go() -> None:
-        async with running_hub(tmp_path / "hub.sqlite") as hub:
+        async with running_hub(hub_db) as hub:
             await hub.enrol("lane-3")
             body = {"sales": [wire(r) for r in records]}
             for token in (None, "", "not-a-token"):
@@ -135,11 +138,12 @@ def test_without_or_with_a_bad_token_nothing_is_stored(tmp_path: Path) -> None:
     asyncio.run(go())
 
 
-def test_malformed_json_wrong_types_and_huge_bodies_are_refused(tmp_path: Path) -> None:
+def test_malformed_json_wrong_types_and_huge_bodies_are_refused(
+        tmp_path: Path, hub_db: Path | str) -> None:
     record = wire(lane_sales(tmp_path, "lane-3", 1)[0])
 
     async def go() -> None:
-        async with running_hub(tmp_path / "hub.sqlite", max_body_bytes=512 * 1024) as hub:
+        async with running_hub(hub_db, max_body_bytes=512 * 1024) as hub:
             token = await hub.enrol("lane-3")
             status, answer = await hub.call("POST", "/api/v1/sales", token=token,
                                             data=b'{"sales": [')
@@ -167,15 +171,15 @@ sale_like = st.fixed_dictionaries({}, optional={
     for k in ("sale_id", "lane_id", "seq", "payload", "prev_hash", "hash")})
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# One hub database serves every example (hub_db is per test): each example enrols again.
+@settings(max_examples=60, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(bodies=st.lists(json_values | st.fixed_dictionaries(
     {"sales": st.lists(sale_like | json_values, max_size=3)}), min_size=1, max_size=5))
-def test_random_json_bodies_never_cause_a_server_error(tmp_path_factory: Any,
+def test_random_json_bodies_never_cause_a_server_error(hub_db: Path | str,
                                                        bodies: list[Any]) -> None:
-    folder = tmp_path_factory.mktemp("fuzz")
-
     async def go() -> None:
-        async with running_hub(folder / "hub.sqlite") as hub:
+        async with running_hub(hub_db) as hub:
             token = await hub.enrol("lane-3")
             for body in bodies:
                 for path in ("/api/v1/sales", "/api/v1/enrol"):

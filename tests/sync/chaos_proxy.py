@@ -145,10 +145,11 @@ class ChaosProxy:
 
 
 class RestartableHub:
-    """A real hub (kiosk.hub.app.make_app on a TCPSite) over `db_path` on 127.0.0.1; `stop()`
-    and `start()` again serve the same file on the same port, like a restarted hub process."""
+    """A real hub (kiosk.hub.app.make_app on a TCPSite) over `db_path` (a SQLite file or a
+    postgresql:// URL) on 127.0.0.1; `stop()` and `start()` again serve the same database on
+    the same port, like a restarted hub process."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path | str) -> None:
         self.db_path = db_path
         self.port = 0
         self.store: HubStore | None = None
@@ -175,7 +176,7 @@ class RestartableHub:
         return self.store.enrol(self.store.create_enrol_code(device_id), device_id)
 
     def stored_ids(self) -> list[str]:
-        """Every sale id the hub's file holds, one row each (a duplicate would show twice)."""
+        """Every sale id the hub's database holds, one row each (a duplicate would show twice)."""
         with HubStore.open(self.db_path, store_id="store-7") as store:
-            rows = store.conn.execute("SELECT sale_id FROM sales ORDER BY seq").fetchall()
+            rows = store.query("SELECT sale_id FROM sales ORDER BY seq")
         return [str(r[0]) for r in rows]

@@ -34,10 +34,12 @@ Scenario = Callable[[Uploader, ChaosProxy, RestartableHub], Awaitable[list[Uploa
 
 
 def run_chaos(tmp_path: Path, count: int, batch: int, scenario: Scenario,
-              timeout_s: float = TIMEOUT_S) -> list[UploadReport]:
-    """Queue `count` sales, run `scenario` against hub + proxy, then check exactly once."""
+              timeout_s: float = TIMEOUT_S, hub_db: Path | str | None = None
+              ) -> list[UploadReport]:
+    """Queue `count` sales, run `scenario` against hub + proxy, then check exactly once. The
+    hub keeps its data in `hub_db` (default: a SQLite file in `tmp_path`)."""
     db = open_db(tmp_path / "lane.sqlite")
-    hub = RestartableHub(tmp_path / "hub.sqlite")
+    hub = RestartableHub(tmp_path / "hub.sqlite" if hub_db is None else hub_db)
     try:
         ids = queue(db, count)
 
@@ -127,7 +129,7 @@ def test_a_stalled_hub_times_out_and_the_next_try_goes_through(tmp_path: Path) -
 
 
 def test_a_hub_restarted_mid_run_on_the_same_file_receives_the_rest_once(
-        tmp_path: Path) -> None:
+        tmp_path: Path, hub_db: Path | str) -> None:
     async def scenario(up: Uploader, proxy: ChaosProxy, hub: RestartableHub
                        ) -> list[UploadReport]:
         first = await up.run_once()
@@ -139,13 +141,13 @@ def test_a_hub_restarted_mid_run_on_the_same_file_receives_the_rest_once(
         assert await hub.start() == port  # same file, same port behind the proxy
         return [first, down, *await drain(up, pending_of(up))]
 
-    reports = run_chaos(tmp_path, 7, 3, scenario)
+    reports = run_chaos(tmp_path, 7, 3, scenario, hub_db=hub_db)
     assert sum(r.acked for r in reports) == 7
     assert sum(r.duplicates for r in reports) == 0
 
 
 def test_a_random_mix_of_faults_over_many_batches_still_delivers_each_sale_once(
-        tmp_path: Path) -> None:
+        tmp_path: Path, hub_db: Path | str) -> None:
     # Each fault twice plus a few passes, in a seeded random order: fewer passes than
     # batches, so every planned fault is met before the queue can drain.
     rng = random.Random(20261122)
@@ -161,7 +163,7 @@ def test_a_random_mix_of_faults_over_many_batches_still_delivers_each_sale_once(
         handled.extend(proxy.handled)
         return reports
 
-    reports = run_chaos(tmp_path, 24, 3, scenario, STALL_TIMEOUT_S)
+    reports = run_chaos(tmp_path, 24, 3, scenario, STALL_TIMEOUT_S, hub_db)
     assert handled[: len(schedule)] == schedule  # every planned fault really crossed a batch
     assert sum(r.acked for r in reports) == 24  # each acked once on the lane
     assert any(r.duplicates for r in reports)  # a lost answer was resent and recognised

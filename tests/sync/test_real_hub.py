@@ -30,13 +30,13 @@ WATER = {"sku": "WASSER", "name_de": "Mineralwasser", "price_cents": 25, "vat_ra
 
 
 def test_an_enrolled_lane_uploads_each_sale_once_and_the_hubs_refusal_is_quarantined(
-        tmp_path: Path) -> None:
+        tmp_path: Path, hub_db: Path | str) -> None:
     db = open_db(tmp_path / "lane.sqlite")
     records = [sales.record_sale(db, sale(n, "L1")) for n in (1, 2, 3)]
     sales.record_sale(db, sale(1, "L9"))  # not this device's lane: the hub must refuse it
 
     async def go() -> None:
-        async with running_hub(tmp_path / "hub.sqlite") as hub:
+        async with running_hub(hub_db) as hub:
             code = hub.store.create_enrol_code("L1")
             await enrol(hub.url, code, "L1", tmp_path / "hub-token")
             token = read_token(tmp_path / "hub-token")
@@ -46,7 +46,7 @@ def test_an_enrolled_lane_uploads_each_sale_once_and_the_hubs_refusal_is_quarant
             report = await uploader.run_once()
             assert (report.acked, report.duplicates, report.quarantined) == (3, 2, 1)
             assert (await uploader.run_once()).sent == 0
-            held = hub.store.conn.execute("SELECT COUNT(*) FROM sales").fetchone()[0]
+            held = hub.store.query("SELECT COUNT(*) FROM sales")[0][0]
             assert held == 3  # nothing twice
             await hub.enrol("L1")  # a new enrolment revokes the lane's token
             sales.record_sale(db, sale(4, "L1"))
@@ -60,12 +60,13 @@ def test_an_enrolled_lane_uploads_each_sale_once_and_the_hubs_refusal_is_quarant
     db.close()
 
 
-def test_the_hubs_catalog_comes_down_in_full_then_as_changes(tmp_path: Path) -> None:
+def test_the_hubs_catalog_comes_down_in_full_then_as_changes(
+        tmp_path: Path, hub_db: Path | str) -> None:
     db = open_db(tmp_path / "lane.sqlite")
     lane_catalog = HubCatalog(db)
 
     async def go() -> None:
-        async with running_hub(tmp_path / "hub.sqlite") as hub:
+        async with running_hub(hub_db) as hub:
             token = await hub.enrol("L1")
             publish(hub.store, [product_from_dict(MILK), product_from_dict(WATER)], None)
             async with aiohttp.ClientSession() as session:
