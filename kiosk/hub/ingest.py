@@ -180,6 +180,15 @@ def _payload_sale_id(payload: str) -> object:
 
 def lane_gaps(conn: Tx, lane_id: str) -> list[Gap]:
     """The missing seq ranges of `lane_id` between 1 and the highest seq the hub holds."""
+    # Every batch asks this. seq is unique per lane and >= 1, so a lane holds no gap exactly
+    # when it holds MAX(seq) sales; both come from the (lane_id, seq) index alone. The full
+    # scan below reads every sale row of the lane (75 ms at 20,000 sales per lane for 100
+    # lanes, docs/benchmarks.md) and only runs while a gap exists.
+    held, top = conn.execute(
+        "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM sales WHERE lane_id = ?", (lane_id,),
+    ).fetchone()
+    if int(held) == int(top):
+        return []
     rows = conn.execute(
         "SELECT prev_seq + 1, seq - 1 FROM (SELECT seq, COALESCE(LAG(seq) OVER (ORDER BY seq), "
         "0) AS prev_seq FROM sales WHERE lane_id = ?) AS s WHERE seq - prev_seq > 1 ORDER BY seq",
