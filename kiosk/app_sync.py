@@ -1,7 +1,8 @@
 """Composition root for the uploader process: `kiosk upload` and `kiosk enrol`.
 
-Wires the lane's journal (kiosk.journal: outbox, hub catalog) to the uploader (kiosk.sync),
-which knows neither the journal nor the config (tests/test_layout.py keeps it that way).
+Wires the lane's journal (kiosk.journal: outbox, hub catalog, learned weights) to the uploader
+(kiosk.sync), which knows neither the journal nor the config (tests/test_layout.py keeps it
+that way).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from kiosk.config import Config
 from kiosk.journal.db import open_db
 from kiosk.journal.hub_sync import HubCatalog
 from kiosk.journal.sales import JournalOutbox
+from kiosk.journal.weights import HubWeights
 from kiosk.sync.enrol import enrol, read_token
 from kiosk.sync.errors import SyncError
 from kiosk.sync.uploader import Uploader, UploadReport
@@ -38,7 +40,7 @@ def run_upload(config: Config, *, once: bool = False,
         uploader = Uploader(JournalOutbox(db), config.sync.hub_url, token,
                             batch=config.sync.batch, interval_s=config.sync.interval_s,
                             backoff_base_s=backoff_base_s, backoff_cap_s=backoff_cap_s,
-                            catalog=HubCatalog(db))
+                            catalog=HubCatalog(db), weights=HubWeights(db))
         if once:
             report: UploadReport = asyncio.run(uploader.run_once())
             print(report)

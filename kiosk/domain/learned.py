@@ -5,12 +5,14 @@ sample for its product. Welford's update keeps the mean and the sum of squared d
 (`m2`) exact enough in floating point without storing the samples. Once a product has enough
 samples (`Policy.learned_min_samples`), its learned band replaces the catalog's tolerance
 (`kiosk.domain.security`). Pure value objects: the journal persists them
-(`kiosk.journal.weights`).
+(`kiosk.journal.weights`). `merge` pools the records of several lanes exactly (the hub serves
+the store-wide merge, `kiosk.hub.weights`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -53,3 +55,28 @@ class LearnedWeight:
     def trusted(self, min_samples: int) -> bool:
         """True once there are at least `min_samples` samples."""
         return self.count >= max(1, min_samples)
+
+
+def merge(a: LearnedWeight, b: LearnedWeight) -> LearnedWeight:
+    """The statistics of `a`'s and `b`'s samples together, as if learned as one list
+    (Chan, Golub and LeVeque's parallel combination of Welford states). Keeps `a.sku`; an
+    empty record (count 0) adds nothing."""
+    if b.count <= 0:
+        return LearnedWeight(a.sku, a.count, a.mean_g, a.m2)
+    if a.count <= 0:
+        return LearnedWeight(a.sku, b.count, b.mean_g, b.m2)
+    count = a.count + b.count
+    delta = b.mean_g - a.mean_g
+    # The weighted mean and the cross term; with equal means the m2 values simply add.
+    mean = a.mean_g + delta * b.count / count
+    m2 = a.m2 + b.m2 + delta * delta * a.count * b.count / count
+    return LearnedWeight(a.sku, count, mean, m2)
+
+
+def merge_all(sku: str, records: Iterable[LearnedWeight]) -> LearnedWeight:
+    """The merge of every record of `sku` (count 0 when there are none): the store-wide
+    learned weight of a product from each lane's own running totals."""
+    merged = LearnedWeight(sku)
+    for record in records:
+        merged = merge(merged, record)
+    return merged

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from kiosk.hub import api
+from kiosk.domain.receipt import StoreHeader
+from kiosk.hub import api, receipts, weights
 from kiosk.hub.errors import BadRequest, EnrolRefused, HubError
 from kiosk.hub.reports_http import add_report_routes
 from kiosk.hub.store import HubStore
@@ -43,14 +44,21 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 MAX_KEY: web.AppKey[int] = web.AppKey("max_body_bytes", int)
 
 
-def make_app(store: HubStore, *, max_body_bytes: int = MAX_BODY_BYTES) -> web.Application:
-    """The hub's web application over `store`; bodies over `max_body_bytes` get 413."""
+def make_app(store: HubStore, *, max_body_bytes: int = MAX_BODY_BYTES,
+             receipt_header: StoreHeader | None = None) -> web.Application:
+    """The hub's web application over `store`; bodies over `max_body_bytes` get 413.
+    `receipt_header` heads the e-receipt pages (default: the store id)."""
     app = web.Application(client_max_size=max_body_bytes, middlewares=[json_errors])
     app[api.STORE_KEY] = store
     app[MAX_KEY] = max_body_bytes
+    if receipt_header is not None:
+        app[receipts.HEADER_KEY] = receipt_header
     app.router.add_get("/api/v1/health", api.health)
     app.router.add_post("/api/v1/enrol", api.enrol)
     app.router.add_post("/api/v1/sales", api.sales)
     app.router.add_get("/api/v1/catalog", api.catalog)
+    app.router.add_put("/api/v1/weights", weights.put_weights)
+    app.router.add_get("/api/v1/weights", weights.get_weights)
+    app.router.add_get("/receipts/{sale_id}", receipts.receipt_page)
     add_report_routes(app)
     return app

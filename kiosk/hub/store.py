@@ -117,7 +117,24 @@ CREATE TABLE manager_tokens (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_BASE, _CATALOG, _MANAGERS)
+# Learned bagging weights: each lane's running Welford totals per product, keyed by the device
+# of the token that sent them (a lane's resend replaces its own row, so nothing counts twice).
+# sales_by_sale_id: the e-receipt page finds a sale by its id alone.
+_WEIGHTS = """
+CREATE TABLE lane_weights (
+    device_id TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    sample_count BIGINT NOT NULL CHECK (sample_count >= 1),
+    mean_g DOUBLE PRECISION NOT NULL,
+    m2 DOUBLE PRECISION NOT NULL CHECK (m2 >= 0),
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (device_id, sku)
+);
+CREATE INDEX lane_weights_by_sku ON lane_weights (sku);
+CREATE INDEX sales_by_sale_id ON sales (sale_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_BASE, _CATALOG, _MANAGERS, _WEIGHTS)
 
 
 def now_utc() -> datetime:

@@ -154,7 +154,22 @@ INSERT INTO hub_sync (id, catalog_version) VALUES (1, 0);
 
 # Append only: a lane's file must stay readable by the next software version, so a shipped
 # migration is never edited; changes come as a new, higher-numbered entry.
-MIGRATIONS: tuple[str, ...] = (_JOURNAL, _SALES, _CATALOG, _LEARNED, _QUARANTINE)
+# The hub's store-wide learned weights (every lane's samples merged), as last pulled: the
+# bagging check falls back to them while this lane's own weight is not yet trusted.
+# weights_sent_samples: the total of this lane's own sample counts the hub last acknowledged
+# (it only grows), so the uploader sends the lane's weights only when they changed.
+_HUB_WEIGHTS = """
+CREATE TABLE hub_weights (
+    sku TEXT PRIMARY KEY,
+    count INTEGER NOT NULL CHECK (count >= 1),
+    mean REAL NOT NULL,
+    m2 REAL NOT NULL CHECK (m2 >= 0),
+    fetched_at TEXT NOT NULL
+);
+ALTER TABLE hub_sync ADD COLUMN weights_sent_samples INTEGER NOT NULL DEFAULT 0;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_JOURNAL, _SALES, _CATALOG, _LEARNED, _QUARANTINE, _HUB_WEIGHTS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _savepoints = count(1)

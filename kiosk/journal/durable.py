@@ -62,8 +62,9 @@ class DurableCheckout:
         committing and applying whatever the refusal itself records (a wrong PIN). A failed
         write raises JournalError and leaves the checkout exactly as it was.
         """
-        if ctx.weights is None:  # learned weights come from this lane's file unless given
-            ctx = dataclasses.replace(ctx, weights=weights.WeightStore(self.db).get)
+        if ctx.weights is None:  # learned weights (own, else the hub's) from this lane's file
+            ctx = dataclasses.replace(ctx, weights=weights.WeightStore(
+                self.db, self._checkout.policy.learned_min_samples).get)
         try:
             facts = self._checkout.decide(command, ctx)
         except Exception as refusal:

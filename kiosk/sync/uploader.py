@@ -26,6 +26,7 @@ from kiosk.sync.backoff import backoff_delay_s
 from kiosk.sync.catalog_pull import CatalogSink, pull_catalog
 from kiosk.sync.errors import HubAuthError, SyncError
 from kiosk.sync.http import hub_request
+from kiosk.sync.weights import WeightSink, exchange_weights
 
 log = logging.getLogger("kiosk.sync")
 
@@ -96,14 +97,15 @@ class Uploader:
 
     `batch` sales per request (1..500); backoff `backoff_base_s` doubling up to `backoff_cap_s`
     seconds; `interval_s` between rounds when the queue is empty; `timeout_s` per request.
-    `catalog`, when given, is refreshed from the hub each quiet round. `session` lets a caller
+    `catalog`, when given, is refreshed from the hub each quiet round, and so are the learned
+    `weights` (own ones sent when changed, the store-wide merge pulled). `session` lets a caller
     share an aiohttp session (the caller closes it).
     """
 
     def __init__(self, outbox: Outbox, hub_url: str, token: str, *, batch: int = 200,
                  backoff_base_s: float = 1.0, backoff_cap_s: float = 300.0,
                  interval_s: float = 30.0, timeout_s: float = 30.0,
-                 catalog: CatalogSink | None = None,
+                 catalog: CatalogSink | None = None, weights: WeightSink | None = None,
                  session: aiohttp.ClientSession | None = None) -> None:
         if not 1 <= batch <= MAX_BATCH:
             raise ValueError(f"batch {batch} must be 1..{MAX_BATCH} (the hub's limit)")
@@ -116,6 +118,7 @@ class Uploader:
         self.interval_s = interval_s
         self.timeout_s = timeout_s
         self.catalog = catalog
+        self.weights = weights
         self._session = session
 
     @contextlib.asynccontextmanager
@@ -213,6 +216,7 @@ class Uploader:
         if report.sent >= self.batch:
             return 0.0
         await self._pull_catalog()
+        await self._share_weights()
         return self.interval_s
 
     async def _pull_catalog(self) -> None:
@@ -228,6 +232,20 @@ class Uploader:
             return
         if pulled.changed:
             log.info("%s", pulled)
+
+    async def _share_weights(self) -> None:
+        if self.weights is None or self._session is None:
+            return
+        try:
+            report = await exchange_weights(self._session, self.hub_url, self.token,
+                                            self.weights, timeout_s=self.timeout_s)
+        except HubAuthError:
+            raise
+        except SyncError as err:
+            log.warning("learned weights not shared: %s", err)
+            return
+        if report.sent:
+            log.info("%s", report)
 
 
 def _parse_answer(data: Any) -> tuple[dict[str, tuple[str, str]], tuple[Gap, ...]]:
