@@ -26,7 +26,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-BENCHES := bench/basket_events.py bench/catalog.py bench/scan_to_line.py bench/camera_decode.py bench/ui_startup.py bench/ui_scan_to_frame.py bench/payment.py
+BENCHES := bench/basket_events.py bench/catalog.py bench/scan_to_line.py bench/camera_decode.py bench/ui_startup.py bench/ui_scan_to_frame.py bench/payment.py bench/offline_capacity.py
 
 bench: $(STAMP)
 	for b in $(BENCHES); do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -27,6 +27,7 @@ from kiosk.domain.interventions import SYSTEM
 from kiosk.errors import KioskError, ShopperFacingError
 from kiosk.journal.catalog import CatalogStore
 from kiosk.journal.durable import DurableCheckout
+from kiosk.journal.retention import journal_disk
 from kiosk.journal.sales import outbox_status
 from kiosk.ui import intents as ui
 from kiosk.ui.present import present
@@ -151,8 +152,11 @@ class LaneController:
             return {}
         devices = tuple(self.status_source()) if self.status_source is not None else ()
         queue = outbox_status(self.durable.db)
+        disk = journal_disk(self.durable.db)
         upload = UploadStatus(queue.pending, queue.oldest_pending_at, queue.last_error,
-                              queue.quarantined, queue.newest_quarantine_reason)
+                              queue.quarantined, queue.newest_quarantine_reason,
+                              disk.journal_bytes if disk else None,
+                              disk.free_bytes if disk else None, bool(disk and disk.low))
         return {"devices": devices, "upload": upload, "now": self.clock()}
 
     def send(self, intent: Any) -> LaneView:

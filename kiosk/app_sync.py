@@ -15,6 +15,7 @@ from pathlib import Path
 from kiosk.config import Config
 from kiosk.journal.db import open_db
 from kiosk.journal.hub_sync import HubCatalog
+from kiosk.journal.retention import JournalPruner
 from kiosk.journal.sales import JournalOutbox
 from kiosk.journal.weights import HubWeights
 from kiosk.sync.enrol import enrol, read_token
@@ -40,7 +41,8 @@ def run_upload(config: Config, *, once: bool = False,
         uploader = Uploader(JournalOutbox(db), config.sync.hub_url, token,
                             batch=config.sync.batch, interval_s=config.sync.interval_s,
                             backoff_base_s=backoff_base_s, backoff_cap_s=backoff_cap_s,
-                            catalog=HubCatalog(db), weights=HubWeights(db))
+                            catalog=HubCatalog(db), weights=HubWeights(db),
+                            housekeeping=JournalPruner(db, config.journal.keep_acked_days))
         if once:
             report: UploadReport = asyncio.run(uploader.run_once())
             print(report)

@@ -125,6 +125,14 @@ class SyncConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class JournalConfig:
+    """The lane's file: sales the hub acknowledged are pruned `keep_acked_days` days after they
+    finished (kiosk.journal.retention); unacknowledged sales are kept whatever their age."""
+
+    keep_acked_days: int = 14
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything the lane is configured with. `source` is the file read (None: built-in)."""
 
@@ -137,6 +145,7 @@ class Config:
     attendants: tuple[Attendant, ...] = ()
     source: Path | None = None
     sync: SyncConfig = field(default_factory=SyncConfig)
+    journal: JournalConfig = field(default_factory=JournalConfig)
 
     def attendants_by_id(self) -> dict[str, Attendant]:
         return {a.attendant_id: a for a in self.attendants}
@@ -187,8 +196,13 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None,
     parse_devices(devices)  # checked now: a bad device key fails at load, not at first use
     attendants = _attendants(root.get("attendants", []))
     sync = _sync(root.table("sync"), paths)
+    journal_t = root.table("journal")
+    journal = JournalConfig(keep_acked_days=journal_t.whole(
+        "keep_acked_days", JournalConfig().keep_acked_days, 1))
+    journal_t.finish()
     root.finish()
-    return Config(store, lane, paths, policy, payment, devices, attendants, source, sync)
+    return Config(store, lane, paths, policy, payment, devices, attendants, source, sync,
+                  journal)
 
 
 def _sync(t: Table, paths: PathsConfig) -> SyncConfig:
@@ -358,7 +372,8 @@ def _attendants(raw: Any) -> tuple[Attendant, ...]:
 
 
 _KNOWN: dict[str, tuple[str, ...]] = {
-    "": ("store", "lane", "paths", "policy", "payment", "devices", "attendants", "sync"),
+    "": ("store", "lane", "paths", "policy", "payment", "devices", "attendants", "sync",
+         "journal"),
     "store": ("id", "name", "language", "languages", "currency", "address", "vat_id",
               "receipt_footer", "e_receipt_url"),
     "lane": ("id", "fullscreen", "window_size"),
@@ -369,6 +384,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "payment": ("kind", "approve"),
     "attendants": _ATTENDANT_KEYS,
     "sync": ("hub_url", "token_file", "interval_s", "batch"),
+    "journal": ("keep_acked_days",),
 }
 
 

@@ -101,11 +101,25 @@ def _journal(config: Config) -> Iterator[Finding]:
             yield Finding(WARN, "quarantine", f"{box.quarantined} sale(s) refused by the hub and "
                           f"set aside (kept, not sent again); newest reason: "
                           f"{box.newest_quarantine_reason}; report them to the store's IT")
+        yield _disk(path, config.journal.keep_acked_days)
         store = CatalogStore(db)
         level = OK if len(store) else WARN
         yield Finding(level, "catalog", f"{len(store)} products, version {store.version}")
     finally:
         db.conn.close()
+
+
+def _disk(path: Path, keep_acked_days: int) -> Finding:
+    """The journal's size and the free space where it lives; low space is a warning because a
+    lane that cannot write its journal refuses the next scan and payment (JournalError)."""
+    from kiosk.journal.retention import disk_status
+
+    disk = disk_status(path)
+    if disk.low:
+        return Finding(WARN, "disk", f"{disk}: low on space; the lane stops selling when the "
+                       "journal cannot be written; free space, or get the uploader through to "
+                       f"the hub so sales older than {keep_acked_days} days can be pruned")
+    return Finding(OK, "disk", f"{disk}; acknowledged sales are kept {keep_acked_days} days")
 
 
 def _devices(devices: DevicesConfig) -> Iterator[Finding]:

@@ -169,7 +169,41 @@ CREATE TABLE hub_weights (
 ALTER TABLE hub_sync ADD COLUMN weights_sent_samples INTEGER NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS: tuple[str, ...] = (_JOURNAL, _SALES, _CATALOG, _LEARNED, _QUARANTINE, _HUB_WEIGHTS)
+# Retention (kiosk.journal.retention): sales the hub acknowledged may be pruned after a while,
+# so the blanket DELETE triggers give way to narrower guards the database itself enforces
+# (same names, so a lane's file keeps one guard per table): an outbox row goes only when
+# 'acked' (the sale's foreign key makes its outbox row go first); a sale never when it is its
+# lane's newest (the chain head the next sale links to); a fact never when a restart could need
+# it (at or after the lane's checkpoint) nor while its basket's sale is kept. `pruned_sales`
+# keeps, per pruned run of a lane's sales, the seqs and the run's last hash, so verify_chain
+# still checks the link across the hole.
+_RETENTION = """
+DROP TRIGGER sales_no_delete;
+CREATE TRIGGER sales_no_delete BEFORE DELETE ON sales
+WHEN OLD.seq >= (SELECT MAX(seq) FROM sales WHERE lane_id = OLD.lane_id)
+BEGIN SELECT RAISE(ABORT, 'sales are append-only: the chain head is never deleted'); END;
+CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox
+WHEN OLD.state <> 'acked'
+BEGIN SELECT RAISE(ABORT, 'only sales the hub acknowledged may be pruned'); END;
+DROP TRIGGER facts_no_delete;
+CREATE TRIGGER facts_no_delete BEFORE DELETE ON facts
+WHEN OLD.seq >= COALESCE((SELECT seq FROM checkpoints WHERE lane_id = OLD.lane_id), 0)
+    OR (OLD.basket_id IS NOT NULL
+        AND EXISTS (SELECT 1 FROM sales WHERE basket_id = OLD.basket_id))
+BEGIN SELECT RAISE(ABORT, 'facts are append-only while a restart or a kept sale needs them');
+END;
+CREATE TABLE pruned_sales (
+    lane_id TEXT NOT NULL,
+    from_seq INTEGER NOT NULL CHECK (from_seq >= 1),
+    to_seq INTEGER NOT NULL,
+    last_hash TEXT NOT NULL,
+    PRIMARY KEY (lane_id, from_seq),
+    CHECK (to_seq >= from_seq)
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_JOURNAL, _SALES, _CATALOG, _LEARNED, _QUARANTINE, _HUB_WEIGHTS,
+                               _RETENTION)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _savepoints = count(1)
@@ -178,7 +212,8 @@ _savepoints = count(1)
 def open_db(path: str | Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Database:
     """Open (creating if needed) the lane's SQLite file and bring its schema up to date.
 
-    Pragmas: WAL, synchronous=FULL, foreign_keys=ON, busy_timeout (`busy_timeout_s`, seconds).
+    Pragmas: WAL, synchronous=FULL, foreign_keys=ON, busy_timeout (`busy_timeout_s`, seconds);
+    a new file also gets auto_vacuum=INCREMENTAL (kiosk.journal.retention returns freed pages).
     The connection runs in autocommit mode; writes go through `write_transaction`.
     Raises JournalError when the folder is missing, the file is not a database, or its schema
     is newer than this software.
@@ -198,6 +233,10 @@ def open_db(path: str | Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Data
                            "its permissions") from e
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+            # Only a new, empty file can take it (an existing one would need a full VACUUM):
+            # pages freed by retention can then be handed back to the file system.
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise JournalError(

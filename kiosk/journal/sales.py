@@ -202,7 +202,11 @@ def _seqs(values: Iterable[int]) -> str:
 
 
 def verify_chain(db: Database, lane_id: str) -> ChainReport:
-    """Check the lane's sales: seqs 1..n without gaps, every hash link, every payload."""
+    """Check the lane's sales: seqs 1..n without gaps, every hash link, every payload.
+
+    Sales pruned by retention are no gap: their run (pruned_sales) stands in for them with its
+    seqs and last hash, and the next kept sale must link to that hash. `count` is the kept
+    sales."""
     rows = db.conn.execute(
         f"SELECT {_COLUMNS}, (SELECT 1 FROM outbox o WHERE o.sale_id = s.sale_id) "
         "FROM sales s WHERE lane_id = ? ORDER BY seq",
@@ -212,9 +216,16 @@ def verify_chain(db: Database, lane_id: str) -> ChainReport:
     broken: list[int] = []
     tampered: list[int] = []
     missing_outbox: list[int] = []
+    # Runs pruned by retention: (first seq) -> (last seq, last hash); the next kept sale must
+    # link to the run's last hash, so a pruned hole is checked like a present sale.
+    pruned = {int(a): (int(b), str(h)) for a, b, h in db.conn.execute(
+        "SELECT from_seq, to_seq, last_hash FROM pruned_sales WHERE lane_id = ?", (lane_id,))}
     expected_seq, prev_hash = 1, GENESIS_HASH
     for row in rows:
         record, has_outbox = SaleRecord(*row[:9]), row[9] is not None
+        while expected_seq < record.seq and expected_seq in pruned:
+            last_seq, prev_hash = pruned[expected_seq]
+            expected_seq = last_seq + 1
         if record.seq != expected_seq:
             gaps.append((expected_seq, record.seq - 1))
         if record.prev_hash != prev_hash:

@@ -62,6 +62,13 @@ class Outbox(Protocol):
     def mark_failed(self, sale_ids: Sequence[str], error: str) -> None: ...
 
 
+class Housekeeping(Protocol):
+    """Called after a settle that acknowledged sales (kiosk.journal.retention.JournalPruner:
+    prunes what the hub has acknowledged, when due). Must not raise for a routine failure."""
+
+    def after_settle(self) -> object: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Gap:
     """Sequence numbers the hub lacks for a lane (from_seq..to_seq, inclusive)."""
@@ -99,14 +106,16 @@ class Uploader:
     seconds; `interval_s` between rounds when the queue is empty; `timeout_s` per request.
     `catalog`, when given, is refreshed from the hub each quiet round, and so are the learned
     `weights` (own ones sent when changed, the store-wide merge pulled). `session` lets a caller
-    share an aiohttp session (the caller closes it).
+    share an aiohttp session (the caller closes it). `housekeeping`, when given, runs after
+    each settle that acknowledged sales (pruning).
     """
 
     def __init__(self, outbox: Outbox, hub_url: str, token: str, *, batch: int = 200,
                  backoff_base_s: float = 1.0, backoff_cap_s: float = 300.0,
                  interval_s: float = 30.0, timeout_s: float = 30.0,
                  catalog: CatalogSink | None = None, weights: WeightSink | None = None,
-                 session: aiohttp.ClientSession | None = None) -> None:
+                 session: aiohttp.ClientSession | None = None,
+                 housekeeping: Housekeeping | None = None) -> None:
         if not 1 <= batch <= MAX_BATCH:
             raise ValueError(f"batch {batch} must be 1..{MAX_BATCH} (the hub's limit)")
         self.outbox = outbox
@@ -120,6 +129,7 @@ class Uploader:
         self.catalog = catalog
         self.weights = weights
         self._session = session
+        self.housekeeping = housekeeping
 
     @contextlib.asynccontextmanager
     async def _client(self) -> AsyncIterator[aiohttp.ClientSession]:
@@ -170,6 +180,8 @@ class Uploader:
             else:
                 unanswered.append(item.sale_id)
         self.outbox.settle(acked, refused, _now())
+        if acked and self.housekeeping is not None:
+            self.housekeeping.after_settle()  # only after the hub's acknowledgement is saved
         error = None
         if unanswered:
             error = (f"hub {self.hub_url} gave no answer for {len(unanswered)} sale(s) of the "

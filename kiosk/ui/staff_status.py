@@ -35,6 +35,11 @@ class UploadStatus(NamedTuple):
     # Sales the hub refused (kept, never resent): how many, and the newest one's reason.
     quarantined: int = 0
     quarantine_reason: str | None = None
+    # The journal's size and the free space on its file system (bytes; None: unknown), and
+    # whether that space is low (kiosk.journal.retention.DiskStatus.low).
+    journal_bytes: int | None = None
+    free_bytes: int | None = None
+    disk_low: bool = False
 
 
 # An upload error can be a long exception text; the panel has room for about this much.
@@ -98,4 +103,17 @@ def upload_text(upload: UploadStatus | None, now: datetime, lang: str) -> str:
         if len(reason) > ERROR_MAX_CHARS:
             reason = reason[:ERROR_MAX_CHARS - 1] + "…"
         text += "\n" + t("upload_quarantined", lang, n=upload.quarantined, reason=reason)
+    if upload.journal_bytes is not None and upload.free_bytes is not None:
+        key = "upload_disk_low" if upload.disk_low else "upload_disk"
+        text += "\n" + t(key, lang, size=size_text(upload.journal_bytes),
+                          free=size_text(upload.free_bytes))
     return text
+
+
+def size_text(n_bytes: int) -> str:
+    """Bytes for people, in decimal units: "850 kB", "12.3 MB", "3.2 GB"."""
+    if n_bytes < 1_000_000:
+        return f"{max(0, n_bytes) // 1000} kB"
+    if n_bytes < 1_000_000_000:
+        return f"{n_bytes / 1e6:.1f} MB"
+    return f"{n_bytes / 1e9:.1f} GB"

@@ -100,6 +100,7 @@ def _three_sales(db: Database) -> None:
     # What someone with the sqlite3 shell could do: lift the append-only guard.
     db.conn.execute("DROP TRIGGER sales_no_update")
     db.conn.execute("DROP TRIGGER sales_no_delete")
+    db.conn.execute("DROP TRIGGER outbox_no_delete")
 
 
 def test_an_intact_chain_verifies(db: Database) -> None:

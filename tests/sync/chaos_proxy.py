@@ -9,7 +9,11 @@ HTTP/1.1 request whole (headers + Content-Length body) and treats it by the next
 - "lost_ack": forward and read the hub's whole answer (so the hub stored it), then close the
   client socket without a byte of the answer;
 - "reset_mid": forward only the first half of the request bytes, then close both sides;
-- "stall": forward nothing, answer nothing, hold the socket until the client gives up.
+- "stall": forward nothing, answer nothing, hold the socket until the client gives up;
+- "hold_answer": forward and read the hub's whole answer (the hub stored the batch), then hold
+  the client socket without a byte of it until the client gives up (or is killed).
+
+`holding` is set when a "stall" or "hold_answer" starts holding a client: the moment to kill it.
 
 Every request handled is logged in `handled` (its mode), so a test can check that the fault it
 planned really happened. An upstream that refuses connections closes the client (a hub down).
@@ -27,7 +31,7 @@ from aiohttp import web
 from kiosk.hub.app import make_app
 from kiosk.hub.store import HubStore
 
-MODES = ("pass", "503", "500", "lost_ack", "reset_mid", "stall")
+MODES = ("pass", "503", "500", "lost_ack", "reset_mid", "stall", "hold_answer")
 _CANNED = {
     "503": b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
            b"Content-Length: 27\r\nConnection: close\r\n\r\n{\"error\": \"chaos says 503\"}",
@@ -63,6 +67,7 @@ class ChaosProxy:
         self._server: asyncio.Server | None = None
         self._clients: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.holding = asyncio.Event()
 
     @property
     def url(self) -> str:
@@ -118,7 +123,13 @@ class ChaosProxy:
             await writer.drain()
             return False
         if mode == "stall":
+            self.holding.set()
             await reader.read()  # returns at the client's EOF: its timeout closed it
+            return False
+        if mode == "hold_answer":
+            await self._forward(request, want_answer=True)
+            self.holding.set()
+            await reader.read()  # the answer is never relayed; wait for the client to go
             return False
         answer = await self._forward(request[: len(request) // 2] if mode == "reset_mid"
                                      else request, want_answer=mode != "reset_mid")

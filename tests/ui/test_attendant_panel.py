@@ -172,7 +172,9 @@ def test_the_panel_shows_the_upload_queue_and_the_devices_from_the_status_source
     controller.status_source = lambda: DEVICES
     _advance(controller, 150)
     view = controller.send(ui.CodeEntered(BADGE))
-    assert view.upload_text == "1 Verkauf wartet, seit 2\u00a0Min."
+    queue, disk = view.upload_text.splitlines()
+    assert queue == "1 Verkauf wartet, seit 2\u00a0Min."
+    assert disk.startswith(("Journal ", "SPEICHER FAST VOLL")) and " frei" in disk  # the disk
     assert [r.name for r in view.device_rows] == ["Scanner", "Waage", "Ablagewaage"]
 
 
