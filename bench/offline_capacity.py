@@ -182,8 +182,8 @@ async def drain(db: Any, folder: Path) -> tuple[float, int]:
             if report.error:
                 raise SystemExit(f"upload failed: {report}")
         elapsed = time.perf_counter() - started
-        held, distinct = store.conn.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT sale_id) FROM sales").fetchone()
+        held, distinct = (await store.call(
+            store.query, "SELECT COUNT(*), COUNT(DISTINCT sale_id) FROM sales"))[0]
         if held != distinct:
             raise SystemExit(f"the hub holds {held} rows for {distinct} sales")
         return elapsed, int(held)
