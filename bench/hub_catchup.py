@@ -98,10 +98,12 @@ def upload_run(backend: hubbench.Backend, lane_file: Path, folder: Path, batch: 
             uploader = Uploader(sales.JournalOutbox(db), hub.url, read_token(token_file),
                                 batch=batch)
             hub_cpu0, client_cpu0 = hub.cpu_s(), time.process_time()
+            server_cpu0 = backend.server_cpu_s()
             start = time.perf_counter()
             acked, requests = asyncio.run(drain(uploader))
             seconds = time.perf_counter() - start
             hub_cpu_s, client_cpu_s = hub.cpu_s() - hub_cpu0, time.process_time() - client_cpu0
+            server_cpu_s = backend.server_cpu_s() - server_cpu0
             left = sales.outbox_status(db)
         finally:
             db.close()
@@ -111,7 +113,7 @@ def upload_run(backend: hubbench.Backend, lane_file: Path, folder: Path, batch: 
     check_complete(backend.db, count, f"upload with batch {batch}")
     return {"seconds": round(seconds, 2), "sales_per_s": round(count / seconds),
             "requests": requests, "hub_cpu_s": round(hub_cpu_s, 2),
-            "client_cpu_s": round(client_cpu_s, 2)}
+            "client_cpu_s": round(client_cpu_s, 2), "db_server_cpu_s": round(server_cpu_s, 2)}
 
 
 async def drain(uploader: Uploader) -> tuple[int, int]:
@@ -167,7 +169,8 @@ def bench_backend(name: str, lane_file: Path, rows: Sequence[tuple[Any, ...]],
             figures["upload"]["seconds"] / max(figures["direct_ingest"]["seconds"], 0.001), 1)
         up = figures["upload"]
         print(f"{name} batch {batch}: upload {up['seconds']} s ({up['sales_per_s']} sales/s, "
-              f"hub CPU {up['hub_cpu_s']} s, client CPU {up['client_cpu_s']} s); direct "
+              f"hub CPU {up['hub_cpu_s']} s, client CPU {up['client_cpu_s']} s, database server "
+              f"CPU {up['db_server_cpu_s']} s); direct "
               f"insert {figures['direct_insert']['seconds']} s, direct ingest "
               f"{figures['direct_ingest']['seconds']} s; upload/insert "
               f"{figures['vs_direct_insert']}x", flush=True)

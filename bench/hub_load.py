@@ -157,20 +157,23 @@ async def enrol_all(url: str, codes: dict[str, str]) -> dict[str, str]:
     return tokens
 
 
-def phase(hub: hubbench.HubProcess, tokens: dict[str, str],
+def phase(backend: hubbench.Backend, hub: hubbench.HubProcess, tokens: dict[str, str],
           bodies: dict[str, list[bytes]] | None, seconds: int) -> dict[str, Any]:
     """One load phase; its figures."""
     hub_cpu0, client_cpu0 = hub.cpu_s(), time.process_time()
+    server_cpu0 = backend.server_cpu_s()
     wall0 = time.perf_counter()
     tally = asyncio.run(run_load(hub.url, tokens, bodies, seconds, seed=len(tokens)))
     wall_s = time.perf_counter() - wall0
     hub_cpu_s, client_cpu_s = hub.cpu_s() - hub_cpu0, time.process_time() - client_cpu0
+    server_cpu_s = backend.server_cpu_s() - server_cpu0
     done = len(tally.latencies_ms) - tally.errors
     out: dict[str, Any] = {**hubbench.latency_figures(tally.latencies_ms),
                            "requests": len(tally.latencies_ms), "errors": tally.errors,
                            "per_s": round(done / (tally.last_answer - tally.start), 1),
                            "hub_cpu_pct": round(100 * hub_cpu_s / wall_s, 1),
                            "client_cpu_pct": round(100 * client_cpu_s / wall_s, 1),
+                           "db_server_cpu_pct": round(100 * server_cpu_s / wall_s, 1),
                            "late_starts": tally.late_starts}
     if tally.first_error:
         out["first_error"] = tally.first_error
@@ -203,8 +206,8 @@ def one_hub(backend: hubbench.Backend, folder: Path, lanes: Sequence[str], secon
     with hubbench.HubProcess(backend.db, folder) as hub:
         tokens = asyncio.run(enrol_all(hub.url, codes))
         if with_health:
-            out["health"] = phase(hub, tokens, None, seconds)
-        out["sales"] = phase(hub, tokens, bodies, seconds)
+            out["health"] = phase(backend, hub, tokens, None, seconds)
+        out["sales"] = phase(backend, hub, tokens, bodies, seconds)
     with HubStore.open(backend.db) as store:
         held = int(store.query("SELECT COUNT(*) FROM sales")[0][0])
     out["sales"]["hub_holds"] = held - old_sales * len(lanes)
@@ -215,7 +218,8 @@ def one_hub(backend: hubbench.Backend, folder: Path, lanes: Sequence[str], secon
 def show(name: str, label: str, f: dict[str, Any]) -> None:
     print(f"{name} {label}: p50 {f['p50_ms']} ms, p95 {f['p95_ms']}, p99 {f['p99_ms']}, max "
           f"{f['max_ms']}; {f['per_s']}/s, {f['errors']} errors; hub CPU {f['hub_cpu_pct']} %, "
-          f"client CPU {f['client_cpu_pct']} %", flush=True)
+          f"database server CPU {f['db_server_cpu_pct']} %, client CPU {f['client_cpu_pct']} %",
+          flush=True)
 
 
 def bench_backend(name: str, folder: Path, lanes: Sequence[str], seconds: int,

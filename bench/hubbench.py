@@ -35,19 +35,41 @@ _CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 _LISTENING = re.compile(r"listening on (http://\S+)")
 
 
+def _stat(pid: int) -> list[str]:
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2:].split()  # the name in parentheses may hold spaces
+
+
 def process_cpu_s(pid: int) -> float:
     """User + system CPU seconds of process `pid` so far (/proc/PID/stat, fields 14 and 15)."""
-    text = Path(f"/proc/{pid}/stat").read_text()
-    fields = text[text.rindex(")") + 2:].split()  # the name in parentheses may hold spaces
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS_PER_S
+
+
+def server_tree_cpu_s(pid: int) -> float:
+    """CPU seconds of a server process, its live children and its reaped children (fields 14
+    to 17 of the parent, 14 and 15 of each child): a PostgreSQL postmaster and its backends."""
+    fields = _stat(pid)
+    total = sum(int(f) for f in fields[11:15]) / _CLOCK_TICKS_PER_S
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int(_stat(int(entry.name))[1]) == pid:
+                    total += process_cpu_s(int(entry.name))
+    return total
 
 
 @dataclass(frozen=True, slots=True)
 class Backend:
-    """One hub database: `name` ("sqlite" or "postgresql") and what `--db` gets."""
+    """One hub database: `name` ("sqlite" or "postgresql") and what `--db` gets;
+    `server_pid` is the PostgreSQL server's postmaster (0 for SQLite: no server)."""
 
     name: str
     db: str
+    server_pid: int = 0
+
+    def server_cpu_s(self) -> float:
+        return server_tree_cpu_s(self.server_pid) if self.server_pid else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +96,7 @@ def _hub_speaks_postgres() -> str:
     from kiosk.hub.store import HubStore
 
     try:
-        with durable_postgres() as url, HubStore.open(url):
+        with durable_postgres() as (url, _), HubStore.open(url):
             return ""
     except Exception as e:  # any failure here means: skip the backend, say why
         return (f"HubStore cannot use PostgreSQL here yet ({type(e).__name__}: "
@@ -87,8 +109,8 @@ def backend_db(name: str, folder: Path, label: str) -> Iterator[Backend]:
     if name == "sqlite":
         yield Backend(name, str(folder / f"hub-{label}.sqlite"))
         return
-    with durable_postgres() as url:
-        yield Backend(name, url)
+    with durable_postgres() as (url, pid):
+        yield Backend(name, url, pid)
 
 
 # What a real hub's PostgreSQL runs with; tests/pgserver.py turns fsync off for tests, which
@@ -97,8 +119,9 @@ PG_SETTINGS = {"fsync": "on", "full_page_writes": "on", "shared_buffers": "128MB
 
 
 @contextlib.contextmanager
-def durable_postgres() -> Iterator[str]:
-    """tests/pgserver.py's TemporaryPostgres started with PG_SETTINGS; yields its URL."""
+def durable_postgres() -> Iterator[tuple[str, int]]:
+    """tests/pgserver.py's TemporaryPostgres started with PG_SETTINGS; yields its URL and the
+    postmaster's pid."""
     from tests.pgserver import TemporaryPostgres
 
     class DurablePostgres(TemporaryPostgres):
@@ -110,8 +133,11 @@ def durable_postgres() -> Iterator[str]:
                 argv = (*argv[:-1], options)
             super()._run(*argv)
 
-    with DurablePostgres() as url:
-        yield str(url)
+    server = DurablePostgres()
+    with server as url:
+        assert server.folder is not None
+        pid = int((server.folder / "data" / "postmaster.pid").read_text().split()[0])
+        yield str(url), pid
 
 
 def chosen_backends(choice: str) -> tuple[list[str], list[Skipped]]:
