@@ -15,3 +15,7 @@ class HubAuthError(SyncError, PermissionError):
 
 class EnrolError(SyncError):
     """Enrolment failed: the hub refused the code, or the token could not be stored."""
+
+
+class TooLargeForHub(SyncError):
+    """The hub refused the request body as too large (413): send fewer sales per request."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp
 
-from kiosk.sync.errors import HubAuthError, SyncError
+from kiosk.sync.errors import HubAuthError, SyncError, TooLargeForHub
 
 
 async def hub_request(session: aiohttp.ClientSession, method: str, url: str, token: str | None,
@@ -31,6 +31,9 @@ async def hub_request(session: aiohttp.ClientSession, method: str, url: str, tok
     if status == 401:
         raise HubAuthError(f"hub {url} refused this lane's token (401: {_hub_error(text)}); "
                            "enrol the lane again: kiosk enrol --hub URL --code CODE")
+    if status == 413:
+        raise TooLargeForHub(f"hub {url} refused the request as too large (413: "
+                             f"{_hub_error(text)}); sending fewer sales per request")
     if not 200 <= status < 300:
         raise SyncError(f"hub {url} answered {status}: {_hub_error(text)}; will retry")
     try:

@@ -24,13 +24,17 @@ import aiohttp
 from kiosk.errors import CatalogError
 from kiosk.sync.backoff import backoff_delay_s
 from kiosk.sync.catalog_pull import CatalogSink, pull_catalog
-from kiosk.sync.errors import HubAuthError, SyncError
+from kiosk.sync.errors import HubAuthError, SyncError, TooLargeForHub
 from kiosk.sync.http import hub_request
 from kiosk.sync.weights import WeightSink, exchange_weights
 
 log = logging.getLogger("kiosk.sync")
 
 MAX_BATCH = 500  # the hub's limit per request (API v1)
+# The hub refuses bodies over 4 MiB (413). A big basket's sale is ~10 kB of JSON, so 500 of them
+# would not fit: a request is cut at this many bytes of payload, whatever `batch` says.
+MAX_BODY_BYTES = 3 * 1024 * 1024
+_ENVELOPE_BYTES = 400  # ids, hashes and JSON punctuation around each payload
 _DONE = ("accepted", "duplicate")
 
 
@@ -115,7 +119,8 @@ class Uploader:
                  interval_s: float = 30.0, timeout_s: float = 30.0,
                  catalog: CatalogSink | None = None, weights: WeightSink | None = None,
                  session: aiohttp.ClientSession | None = None,
-                 housekeeping: Housekeeping | None = None) -> None:
+                 housekeeping: Housekeeping | None = None,
+                 max_body_bytes: int = MAX_BODY_BYTES) -> None:
         if not 1 <= batch <= MAX_BATCH:
             raise ValueError(f"batch {batch} must be 1..{MAX_BATCH} (the hub's limit)")
         self.outbox = outbox
@@ -130,6 +135,7 @@ class Uploader:
         self.weights = weights
         self._session = session
         self.housekeeping = housekeeping
+        self.max_body_bytes = max_body_bytes
 
     @contextlib.asynccontextmanager
     async def _client(self) -> AsyncIterator[aiohttp.ClientSession]:
@@ -144,7 +150,7 @@ class Uploader:
 
         Raises HubAuthError (after noting the error on the batch) when the hub answers 401.
         """
-        items = list(self.outbox.pending(self.batch))
+        items = _fit(self.outbox.pending(self.batch), self.max_body_bytes)
         if not items:
             return UploadReport()
         ids = [i.sale_id for i in items]
@@ -152,6 +158,8 @@ class Uploader:
             async with self._client() as session:
                 answer = await self._post(session, items)
             results, gaps = _parse_answer(answer)
+        except TooLargeForHub as err:
+            return self._too_large(items, err)
         except HubAuthError as err:
             self.outbox.mark_failed(ids, str(err))
             raise
@@ -160,6 +168,21 @@ class Uploader:
             return UploadReport(sent=len(items), failed=len(items), error=str(err),
                                 failures=items[0].attempts + 1)
         return self._record(items, results, gaps)
+
+    def _too_large(self, items: Sequence[OutboxEntry], err: TooLargeForHub) -> UploadReport:
+        """A 413: halve the bytes per request and go again at once. A single sale the hub will
+        not take at all is quarantined with the reason (never retried for ever, never
+        dropped)."""
+        if len(items) > 1:
+            size = sum(_size(i) for i in items)
+            self.max_body_bytes = max(1, min(self.max_body_bytes, size) // 2)
+            log.warning("%s: now at most %d bytes per request", err, self.max_body_bytes)
+            return UploadReport(sent=len(items), failed=len(items), error=None)
+        reason = (f"sale {items[0].sale_id} ({_size(items[0])} bytes) is larger than the hub "
+                  f"accepts in one request ({err}); raise the hub's body limit")
+        self.outbox.settle([], [(items[0].sale_id, reason)], _now())
+        log.error("quarantined: %s", reason)
+        return UploadReport(sent=1, quarantined=1)
 
     def _record(self, items: Sequence[OutboxEntry], results: dict[str, tuple[str, str]],
                 gaps: tuple[Gap, ...]) -> UploadReport:
@@ -225,8 +248,8 @@ class Uploader:
             return delay_s
         if report.sent:
             log.info("%s", report)
-        if report.sent >= self.batch:
-            return 0.0
+        if report.sent >= self.batch or report.failed:
+            return 0.0  # more waiting (or a smaller request to try at once after a 413)
         await self._pull_catalog()
         await self._share_weights()
         return self.interval_s
@@ -258,6 +281,22 @@ class Uploader:
             return
         if report.sent:
             log.info("%s", report)
+
+
+def _size(item: OutboxEntry) -> int:
+    return len(item.payload.encode("utf-8")) + _ENVELOPE_BYTES
+
+
+def _fit(items: Sequence[OutboxEntry], max_bytes: int) -> list[OutboxEntry]:
+    """The oldest `items` whose request stays within `max_bytes` (always at least one)."""
+    kept: list[OutboxEntry] = []
+    total = 0
+    for item in items:
+        total += _size(item)
+        if kept and total > max_bytes:
+            break
+        kept.append(item)
+    return kept
 
 
 def _parse_answer(data: Any) -> tuple[dict[str, tuple[str, str]], tuple[Gap, ...]]:
