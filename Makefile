@@ -9,6 +9,7 @@ DEB_PACKAGES := python3-venv libzbar0 xvfb xauth libgl1 libegl1 libmtdev1 libgle
 # Test-only: a real PostgreSQL for the hub's PostgreSQL tests (tests/pgserver.py starts its own
 # server on 127.0.0.1; `make run` never installs it).
 TEST_DEB_PACKAGES := postgresql
+TEST_DEB_PACKAGES += chromium  # the console page's browser tests (tests/console), driven by Playwright
 
 .PHONY: run test lint typecheck bench clean system-deps test-system-deps
 
