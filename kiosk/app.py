@@ -180,9 +180,15 @@ def run(config: Config, *, fullscreen: bool | None = None, size: tuple[int, int]
             from kiosk.app_demo import DemoControls
 
             controller.demo = DemoControls(devices, controller)
+        from kiosk.app_link import start_link
+
+        controller.on_change.append(lambda: app.render(controller.view()))
+        link = await start_link(config, controller)  # None: not enrolled, the lane sells alone
         try:
             await app.async_run(async_lib="asyncio")
         finally:
+            if link is not None:
+                await link.stop()
             await devices.stop()
 
     asyncio.run(main())

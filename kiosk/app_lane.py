@@ -22,6 +22,7 @@ from kiosk.config import Config
 from kiosk.domain import commands as cmd
 from kiosk.domain.catalog import Catalog
 from kiosk.domain.checkout import Checkout, Context, FlowState
+from kiosk.domain.checkout_console import DuplicateCommand
 from kiosk.domain.facts import Fact
 from kiosk.domain.interventions import SYSTEM
 from kiosk.errors import KioskError, ShopperFacingError
@@ -81,6 +82,8 @@ class LaneController:
         self.produce = catalog.with_plu() if isinstance(catalog, CatalogStore) else []
         # Told after every command with its facts, or the error that refused it (light, buzzer).
         self.listeners: list[Callable[[Sequence[Fact] | BaseException], None]] = []
+        # Told when the lane changed without the screen asking (a console command): re-render.
+        self.on_change: list[Callable[[], None]] = []
         # Set by LaneDevices when a scale is fitted: the weighing screen's gram entry goes to
         # the (simulated) scale instead of becoming a weight; returns False for a real scale.
         self.weight_entry: Callable[[int], bool] | None = None
@@ -228,6 +231,31 @@ class LaneController:
         self._execute(command)
         if had_session and self.checkout.session is None:
             self.staff_panel = False
+
+    def console(self, command: cmd.ConsoleCommand) -> tuple[str, str]:
+        """Run an attendant's command from the console (kiosk.app_link): journal first, then
+        the light and sounds (listeners) and the screen (on_change), as if the attendant were
+        at the lane. Returns the contract's (status, reason). A refusal shows nothing at the
+        lane: the shopper did not ask for it; the console shows the reason."""
+        had_session = self.checkout.session is not None
+        ctx = Context(now=self.clock(), catalog=self.catalog, new_id=lambda: uuid.uuid4().hex)
+        try:
+            facts = self.durable.handle(command, ctx)
+        except DuplicateCommand as err:
+            return "duplicate", str(err)
+        except KioskError as err:
+            log.info("console %s by %s refused: %s", command.action, command.attendant_id, err)
+            return "refused", str(err)
+        self.message = None
+        if had_session and self.checkout.session is None:
+            self.staff_panel = False
+        for listener in self.listeners:
+            listener(facts)
+        for refresh in self.on_change:
+            refresh()
+        log.info("console %s by %s applied (%s)", command.action, command.attendant_id,
+                 command.command_id)
+        return "applied", f"{command.action} done at lane {self.config.lane.id}"
 
     def show_refusal(self, error: ShopperFacingError) -> None:
         """Show a device-side refusal (e.g. an unstable weight) in the shopper's language."""

@@ -35,6 +35,7 @@ from typing import Any
 
 from kiosk.domain import checkout_bagging as bagging_rules
 from kiosk.domain import checkout_basket as basket_rules
+from kiosk.domain import checkout_console as console_rules
 from kiosk.domain import checkout_payment as payment_rules
 from kiosk.domain import checkout_sale as sale_rules
 from kiosk.domain import checkout_staff as staff_rules
@@ -42,7 +43,7 @@ from kiosk.domain import flow
 from kiosk.domain.attendants import Attendant, PinGuard
 from kiosk.domain.basket import Basket, Line
 from kiosk.domain.catalog import Catalog
-from kiosk.domain.commands import Command
+from kiosk.domain.commands import Command, ConsoleCommand
 from kiosk.domain.facts import Fact
 from kiosk.domain.flow import FlowState
 from kiosk.domain.interventions import Intervention
@@ -114,6 +115,8 @@ class Checkout:
         self.open_interventions: dict[str, Intervention] = {}
         self.last_sale: dict[str, Any] | None = None
         self.bagging = BaggingArea()  # the baseline outlives baskets; expectations do not
+        # Console command ids applied here, oldest first (checkout_console.remember bounds it).
+        self.applied_commands: dict[str, None] = {}
         self._reset_basket()
 
     def _reset_basket(self) -> None:
@@ -314,6 +317,9 @@ class Checkout:
         if self.state is FlowState.IDLE:
             self.state = FlowState.OUT_OF_SERVICE
 
+    def _console_command(self, fact: Fact) -> None:
+        console_rules.remember(self.applied_commands, str(fact.data["command_id"]))
+
     def _device_back(self, fact: Fact) -> None:
         """Recorded for the audit; the faults it ends are cleared by their own facts."""
 
@@ -331,6 +337,7 @@ class Checkout:
             "open_interventions": [i.to_dict() for i in self.interventions],
             "last_sale": _copy(self.last_sale),
             "bagging": self.bagging.to_dict(),
+            "applied_commands": list(self.applied_commands),
             "basket": {
                 "basket_id": self.basket_id,
                 "opened_at": self.opened_at,
@@ -373,6 +380,8 @@ class Checkout:
             co.open_interventions[found.intervention_id] = found
         co.last_sale = _copy(snap["last_sale"])
         co.bagging = BaggingArea.from_dict(snap.get("bagging") or {})
+        # Absent in snapshots from before the console.
+        co.applied_commands = dict.fromkeys(str(c) for c in snap.get("applied_commands") or [])
         b = snap["basket"]
         co.basket_id = b["basket_id"]
         co.opened_at = b["opened_at"]
@@ -424,6 +433,7 @@ _APPLY: dict[str, Callable[[Checkout, Fact], None]] = {
     "pin_rejected": Checkout._pin_rejected,
     "device_lost": Checkout._device_lost,
     "device_back": Checkout._device_back,
+    console_rules.CONSOLE_COMMAND: Checkout._console_command,
     **{kind: bagging_rules.apply_fact for kind in bagging_rules.FACT_KINDS},
 }
 
@@ -431,6 +441,8 @@ FACT_KINDS = frozenset(_APPLY)
 
 
 def _decide(co: Checkout, command: Command, ctx: Context) -> list[Fact]:
+    if isinstance(command, ConsoleCommand):  # checks its own flow event after duplicates
+        return console_rules.decide_console(co, command, ctx)
     event = command.EVENT
     if not flow.allows(co.state, event):
         raise basket_rules.not_now(co.state, event)

@@ -362,8 +362,9 @@ def decide_set_quantity(co: Checkout, cmd: SetQuantity, ctx: Context) -> list[Fa
     return draft.facts
 
 
-def decide_request_void(co: Checkout, cmd: RequestVoid, ctx: Context) -> list[Fact]:
-    line = co.basket.line(cmd.line_id)
+def voidable_line(co: Checkout, line_id: int) -> Line:
+    """Line `line_id` of the basket when it may be voided; refuses a voided or deposit line."""
+    line = co.basket.line(line_id)
     if line.voided:
         raise refuse(f"line {line.line_id} is already voided",
                      "Diese Position ist bereits storniert.", "This line is already voided.")
@@ -371,11 +372,21 @@ def decide_request_void(co: Checkout, cmd: RequestVoid, ctx: Context) -> list[Fa
         raise refuse(f"line {line.line_id} is a deposit; void line {line.deposit_of} instead",
                      "Das Pfand wird mit seinem Artikel storniert.",
                      "The deposit is voided together with its item.")
+    return line
+
+
+def void_as(co: Checkout, draft: Draft, line: Line, by: str) -> None:
+    """Void `line` (and its deposit line) in attendant `by`'s name, withdrawing its checks."""
+    draft.add("line_voided", line_id=line.line_id, by=by)
+    withdraw_orphans(co, draft, {line.line_id}, by)
+
+
+def decide_request_void(co: Checkout, cmd: RequestVoid, ctx: Context) -> list[Fact]:
+    line = voidable_line(co, cmd.line_id)
     draft = Draft(co, ctx)
     attendant = clearing_attendant(co, Reason.VOID_APPROVAL)
     if attendant is not None:
-        draft.add("line_voided", line_id=line.line_id, by=attendant)
-        withdraw_orphans(co, draft, {line.line_id}, attendant)
+        void_as(co, draft, line, attendant)
         return draft.facts
     if any(i.evidence["line_id"] == line.line_id for i in open_of(co, Reason.VOID_APPROVAL)):
         raise refuse(f"a void of line {line.line_id} is already waiting for an attendant",

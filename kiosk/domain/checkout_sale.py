@@ -130,11 +130,7 @@ def decide_cancel(co: Checkout, cmd: Cancel, ctx: Context) -> list[Fact]:
                          "The payment is being checked. Please wait for a member of staff.")
         draft.add("payment_aborted", cause="cancel")
         return draft.facts
-    if co.payments:
-        raise refuse(f"basket {co.basket_id} has approved payments ({co.paid_cents()} cents); "
-                     "it cannot be cancelled, finish the sale or refund at the office",
-                     "Es wurde bereits bezahlt. Bitte wenden Sie sich an das Personal.",
-                     "A payment was already made. Please ask a member of staff.")
+    check_no_payments(co)
     attendant = clearing_attendant(co, Reason.VOID_APPROVAL)
     if not co.basket.is_empty and attendant is None:
         raise refuse(f"basket {co.basket_id} has items; only an attendant may cancel it",
@@ -142,6 +138,15 @@ def decide_cancel(co: Checkout, cmd: Cancel, ctx: Context) -> list[Fact]:
                      "To cancel the purchase, please call a member of staff (Help).")
     close_basket(co, draft, "cancelled", attendant or SYSTEM)
     return draft.facts
+
+
+def check_no_payments(co: Checkout) -> None:
+    """Refuses to abandon a basket once a payment in it was approved."""
+    if co.payments:
+        raise refuse(f"basket {co.basket_id} has approved payments ({co.paid_cents()} cents); "
+                     "it cannot be cancelled, finish the sale or refund at the office",
+                     "Es wurde bereits bezahlt. Bitte wenden Sie sich an das Personal.",
+                     "A payment was already made. Please ask a member of staff.")
 
 
 def timeout_due(co: Checkout, now: datetime) -> bool:

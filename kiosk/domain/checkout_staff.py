@@ -60,7 +60,7 @@ from kiosk.domain.commands import (
 from kiosk.domain.facts import Fact
 from kiosk.domain.flow import FlowState
 from kiosk.domain.interventions import SYSTEM, Intervention
-from kiosk.domain.policy import Reason
+from kiosk.domain.policy import Reason, Role
 
 if TYPE_CHECKING:
     from kiosk.domain.checkout import Checkout, Context
@@ -251,20 +251,28 @@ def decide_reject(co: Checkout, cmd: Reject, ctx: Context) -> list[Fact]:
 
 def _clear(co: Checkout, intervention_id: str, ctx: Context, *, approve: bool) -> list[Fact]:
     who = logged_in(co)
+    draft = clear_as(co, who.attendant_id, who.role, intervention_id, ctx, approve=approve)
+    if not _still_open(co, draft) and co.state is not FlowState.CLOSED:
+        draft.end_session("all_cleared")
+    return draft.facts
+
+
+def clear_as(co: Checkout, actor_id: str, role: Role, intervention_id: str, ctx: Context, *,
+             approve: bool) -> Draft:
+    """Approve or reject an open intervention as attendant `actor_id` with `role` (logged in
+    at the lane, or acting from the console); the lane's session is not touched here."""
     found = co.open_interventions.get(intervention_id)
     if found is None:
         raise refuse(f"intervention {intervention_id!r} is not open at this lane "
                      "(already cleared or never raised)",
                      "Dieser Vorgang ist bereits erledigt.", "This has already been dealt with.")
-    if not co.policy.may_clear(who.role, found.reason):
-        raise _auth_error(f"attendant {who.attendant_id} ({who.role.value}) may not clear "
+    if not co.policy.may_clear(role, found.reason):
+        raise _auth_error(f"attendant {actor_id} ({role.value}) may not clear "
                           f"{found.reason.value}; ask a supervisor",
                           "Dafür ist eine Aufsicht nötig.", "This needs a supervisor.")
     draft = Draft(co, ctx)
-    _CONSEQUENCES.get(found.reason, _just_clear)(co, draft, found, who.attendant_id, approve)
-    if not _still_open(co, draft) and co.state is not FlowState.CLOSED:
-        draft.end_session("all_cleared")
-    return draft.facts
+    _CONSEQUENCES.get(found.reason, _just_clear)(co, draft, found, actor_id, approve)
+    return draft
 
 
 def _still_open(co: Checkout, draft: Draft) -> set[str]:

@@ -238,8 +238,51 @@ class SkipBagging:
     EVENT: ClassVar[Event] = Event.SKIP_BAGGING
 
 
+
+
+CONSOLE_ACTIONS = ("approve", "reject", "void_line", "cancel_basket", "close_lane", "open_lane")
+"""What an attendant may do to a lane from the store's console (docs/console.md)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleCommand:
+    """An attendant's action sent from the console through the hub (`kiosk.lane.link`).
+
+    `command_id` is the hub's id (uuid4 hex): a command applied once is answered "duplicate"
+    after that. `attendant_*` and `role` name who acts, as the hub authenticated them; the lane
+    checks the role again with its own policy. The targets the action needs
+    (`intervention_id`; `basket_id` and `line_id`) guard against acting on what is gone or on
+    the next shopper's basket. It has no `EVENT` of its own: it is decided as the flow event of
+    the same action at the lane (`event()`), so the flow table needs no new row.
+    """
+
+    command_id: str
+    action: str
+    attendant_id: str
+    attendant_name: str
+    role: str
+    intervention_id: str | None = None
+    line_id: int | None = None
+    basket_id: str | None = None
+
+    def event(self) -> Event | None:
+        """The lane event of the same action (None for an unknown action)."""
+        return _CONSOLE_EVENTS.get(self.action)
+
+
+_CONSOLE_EVENTS = {
+    "approve": Event.APPROVE,
+    "reject": Event.REJECT,
+    "void_line": Event.VOID,
+    "cancel_basket": Event.CANCEL,
+    "close_lane": Event.CLOSE,
+    "open_lane": Event.OPEN,
+}
+
+
 Command = (
     Open | Close | Start | Scan | SelectItem | Weigh | SetQuantity | RequestVoid | ApplyCoupon
     | Pay | PaymentResult | Help | AttendantLogin | AttendantLogout | Approve | Reject | Cancel
     | Timeout | Finish | DeviceLost | DeviceBack | BaggingWeight | SkipBagging | AttendantBadge
+    | ConsoleCommand
 )
