@@ -7,9 +7,14 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from kiosk.domain.policy import Policy
 from kiosk.domain.receipt import StoreHeader
 from kiosk.hub import api, receipts, weights
+from kiosk.hub.console_api import add_console_api
+from kiosk.hub.console_page import add_console_page
+from kiosk.hub.console_ws import add_console_ws
 from kiosk.hub.errors import BadRequest, EnrolRefused, HubError
+from kiosk.hub.lanes import COMMAND_TIMEOUT_S
 from kiosk.hub.reports_http import add_report_routes
 from kiosk.hub.store import HubStore
 
@@ -45,9 +50,12 @@ MAX_KEY: web.AppKey[int] = web.AppKey("max_body_bytes", int)
 
 
 def make_app(store: HubStore, *, max_body_bytes: int = MAX_BODY_BYTES,
-             receipt_header: StoreHeader | None = None) -> web.Application:
+             receipt_header: StoreHeader | None = None, policy: Policy | None = None,
+             command_timeout_s: float = COMMAND_TIMEOUT_S) -> web.Application:
     """The hub's web application over `store`; bodies over `max_body_bytes` get 413.
-    `receipt_header` heads the e-receipt pages (default: the store id)."""
+    `receipt_header` heads the e-receipt pages (default: the store id). `policy` holds the
+    console's login lockout rules; a console command waits `command_timeout_s` seconds for
+    its lane's answer."""
     app = web.Application(client_max_size=max_body_bytes, middlewares=[json_errors])
     app[api.STORE_KEY] = store
     app[MAX_KEY] = max_body_bytes
@@ -61,4 +69,7 @@ def make_app(store: HubStore, *, max_body_bytes: int = MAX_BODY_BYTES,
     app.router.add_get("/api/v1/weights", weights.get_weights)
     app.router.add_get("/receipts/{sale_id}", receipts.receipt_page)
     add_report_routes(app)
+    add_console_api(app, policy=policy, command_timeout_s=command_timeout_s)
+    add_console_ws(app)
+    add_console_page(app)
     return app

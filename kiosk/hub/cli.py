@@ -6,6 +6,7 @@
     kiosk hub export --from DATE --to DATE [--out FILE]   sales as CSV (UTC dates, inclusive)
     kiosk hub report NAME --from DATE --to DATE [--format text|csv|json]   a manager's report
     kiosk hub manager-token                                print a token that opens the reports
+    kiosk hub attendant add|list|disable ...               console logins (PIN from stdin)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from kiosk.hub import reports_cli
+from kiosk.hub import console_cli, reports_cli
 from kiosk.hub.app import make_app
 from kiosk.hub.catalog import publish
 from kiosk.hub.errors import BadRequest
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="YYYY-MM-DD", help="last day (UTC), inclusive")
     exp.add_argument("--out", type=Path, default=None, help="CSV file (default: stdout)")
     reports_cli.add_parsers(sub)
+    console_cli.add_parsers(sub)
     return p
 
 
@@ -75,6 +77,8 @@ def run_hub(argv: Sequence[str], *, read_catalog: CatalogReader | None = None) -
         return asyncio.run(serve(args.db, host, port, store_id=args.store_id))
     with HubStore.open(args.db, store_id=args.store_id) as store:
         done = reports_cli.run(store, args)
+        if done is None:
+            done = console_cli.run(store, args)
         if done is not None:
             return done
         if args.action == "enrol-code":

@@ -134,7 +134,47 @@ CREATE INDEX lane_weights_by_sku ON lane_weights (sku);
 CREATE INDEX sales_by_sale_id ON sales (sale_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_BASE, _CATALOG, _MANAGERS, _WEIGHTS)
+# The attendant console (kiosk.hub.console_auth): attendants with scrypt PIN/badge hashes,
+# wrong-login counts and locks per attendant id (so a restart keeps a lockout), sessions stored
+# as the SHA-256 of their cookie, and the audit trail of every login and command.
+_CONSOLE = """
+CREATE TABLE attendants (
+    attendant_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('attendant', 'supervisor')),
+    pin_hash TEXT NOT NULL,
+    badge_hash TEXT,
+    active BIGINT NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE console_login_failures (
+    guard_key TEXT PRIMARY KEY,
+    failures TEXT NOT NULL,
+    locked_until TEXT,
+    last_at TEXT NOT NULL
+);
+CREATE TABLE console_sessions (
+    session_sha256 TEXT PRIMARY KEY,
+    attendant_id TEXT NOT NULL,
+    csrf_token TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
+);
+CREATE TABLE console_audit (
+    at TEXT NOT NULL,
+    attendant_id TEXT,
+    lane_id TEXT,
+    action TEXT NOT NULL,
+    target TEXT,
+    command_id TEXT,
+    result TEXT NOT NULL,
+    reason TEXT,
+    remote_addr TEXT
+);
+CREATE INDEX console_audit_by_at ON console_audit (at);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_BASE, _CATALOG, _MANAGERS, _WEIGHTS, _CONSOLE)
 
 
 def now_utc() -> datetime:
