@@ -84,9 +84,11 @@ def test_hub_restart_shows_the_lost_connection_then_reconnects_by_itself(
     hub.stop_serving()
     banner = page.locator("#conn")
     expect(banner).to_have_text("Verbindung zum Hub verloren – neu verbinden …")
+    expect(page.locator("#console-view")).to_have_class("console is-stale")  # greyed: may be old
     shoot(page, "connection-lost", full_page=False)
     hub.serve_again()
     expect(banner).to_be_hidden(timeout=20_000)  # backoff with jitter: up to a few seconds
+    expect(page.locator("#console-view")).to_have_class("console")
     hub.add_lane(2)
     expect(tile(page, 2)).to_contain_text("Frei")
     expect(page.locator("#console-view")).to_be_visible()
