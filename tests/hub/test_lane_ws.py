@@ -161,3 +161,24 @@ def test_a_lane_that_never_connected_is_not_listed_and_a_client_needs_no_session
                 assert resp.status == 401
 
     asyncio.run(go())
+
+
+def test_a_lane_cannot_answer_a_command_sent_to_another_lane(hub_db: Path | str) -> None:
+    async def go() -> None:
+        async with store_with_staff(hub_db, command_timeout_s=1.0) as store:
+            console = await store.logged_in("2001", "9876")
+            target = await store.lane("lane-1", answer=None)
+            rogue = await store.lane("lane-2")
+            for lane in (target, rogue):
+                await lane.publish(lane_object(lane.lane_id))
+            await console.wait_for(lambda r: len(r) == 2)
+            posted = asyncio.create_task(console.command("lane-1", {"action": "close_lane"}))
+            while not target.commands:
+                await asyncio.sleep(0.01)
+            await rogue.ws.send_json({"type": "result", "status": "applied", "reason": "",
+                                      "command_id": target.commands[0]["command_id"]})
+            status, answer = await posted
+            assert status == 504 and answer["command_id"] == target.commands[0]["command_id"]
+            assert rogue.commands == []
+
+    asyncio.run(go())
