@@ -10,6 +10,7 @@ DEB_PACKAGES := python3-venv libzbar0 xvfb xauth libgl1 libegl1 libmtdev1 libgle
 # server on 127.0.0.1; `make run` never installs it).
 TEST_DEB_PACKAGES := postgresql
 TEST_DEB_PACKAGES += chromium  # the console page's browser tests (tests/console), driven by Playwright
+TEST_DEB_PACKAGES += systemd  # systemd-analyze verify/security on the units (tests/systemd); absent on a bare Debian image
 
 .PHONY: run test lint typecheck bench clean system-deps test-system-deps
 

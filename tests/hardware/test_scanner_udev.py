@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-RULES = Path(__file__).resolve().parents[2] / "provisioning" / "udev" / "99-kiosk.rules"
+RULES = Path(__file__).resolve().parents[2] / "systemd" / "udev" / "99-kiosk.rules"
 PAIR = re.compile(r'\s*([A-Z_]+(?:\{[A-Za-z_]+\})?)\s*(==|!=|\+=|:=|=)\s*"([^"]*)"\s*(?:,|$)')
 KNOWN_KEYS = {"ACTION", "SUBSYSTEM", "KERNEL", "ATTRS", "ENV", "SYMLINK", "GROUP", "MODE",
               "TAG", "GOTO", "LABEL"}
@@ -33,7 +33,8 @@ def naming_rules() -> list[dict[str, tuple[str, str]]]:
 
 def test_every_lane_device_has_a_stable_symlink() -> None:
     names = {r["SYMLINK"][1] for r in naming_rules()}
-    assert names == {"kiosk-scanner", "kiosk-wedge", "kiosk-scale", "kiosk-bagging-scale"}
+    assert names == {"kiosk-scanner", "kiosk-wedge", "kiosk-scale", "kiosk-bagging-scale",
+                     "kiosk-printer", "kiosk-terminal"}
 
 
 @pytest.mark.parametrize("rule", naming_rules(), ids=lambda r: r["SYMLINK"][1])
@@ -49,7 +50,13 @@ def test_each_named_device_is_matched_by_vendor_and_given_to_the_right_group(
 
 def test_usb_serial_cables_are_told_apart_by_serial_or_socket() -> None:
     cables = [r for r in naming_rules() if r["ATTRS{idVendor}"][1] in ("0403", "067b")]
-    assert cables
+    assert len(cables) >= 3
     for rule in cables:
         assert "ATTRS{idProduct}" in rule
         assert "ATTRS{serial}" in rule or "ENV{ID_PATH}" in rule
+
+
+def test_gpio_chips_belong_to_the_gpio_group_the_kiosk_is_in() -> None:
+    chips = [r for r in rules() if r.get("SUBSYSTEM") == ("==", "gpio")]
+    assert chips == [{"SUBSYSTEM": ("==", "gpio"), "KERNEL": ("==", "gpiochip*"),
+                      "GROUP": ("=", "gpio"), "MODE": ("=", "0660")}]
