@@ -21,12 +21,14 @@ from kiosk.app_lane import LaneController
 from kiosk.config import Config, load_config
 from kiosk.config_devices import DevicesConfig, parse_devices
 from kiosk.domain.catalog import Catalog, MemoryCatalog
+from kiosk.domain.flow import FlowState
 from kiosk.domain.lookup import explain
 from kiosk.errors import CatalogError
 from kiosk.journal.catalog import CatalogStore
 from kiosk.journal.catalog_import import read_catalog_file
 from kiosk.journal.db import open_db
 from kiosk.journal.durable import DurableCheckout
+from kiosk.journal.sales import outbox_status
 
 log = logging.getLogger(__name__)
 
@@ -127,24 +129,56 @@ def make_window(
                     on_first_frame=on_first_frame, on_tick=tick)
 
 
+_LANE_STATES = {FlowState.CLOSED: "closed", FlowState.OUT_OF_SERVICE: "out of service"}
+
+
+def lane_status(controller: LaneController) -> str:
+    """One line for `systemctl status` (STATUS=): the lane's state, its upload queue and each
+    device that needs a person, e.g. "Lane lane-3 open, 2 sales waiting for upload; scanner
+    offline; printer: paper_out". English: it is read by technicians, like the logs."""
+    lane = f"Lane {controller.config.lane.id}"
+    if controller.enrolment is not None and controller.enrolment.pending:
+        return f"{lane} not enrolled: waiting for an enrolment code"
+    state = _LANE_STATES.get(controller.checkout.state, "open")
+    queue = outbox_status(controller.durable.db)
+    parts = [f"{lane} {state}, {queue.pending} sale{'' if queue.pending == 1 else 's'} "
+             "waiting for upload"]
+    if queue.quarantined:
+        parts[0] += f", {queue.quarantined} refused by the hub"
+    source = controller.status_source
+    for device in source() if source is not None else ():
+        if not device.online:
+            parts.append(f"{device.name} offline" if not device.detail
+                         else f"{device.name}: {device.detail}")
+        elif device.detail:
+            parts.append(f"{device.name}: {device.detail}")
+    return "; ".join(parts)
+
+
 def run(config: Config, *, fullscreen: bool | None = None, size: tuple[int, int] | None = None,
         ) -> int:
     """Start the lane window on an asyncio loop; returns the exit status.
 
     Under systemd (Type=notify) it sends READY=1 once the first screen is drawn and WATCHDOG=1
-    from the UI loop, so a frozen UI stops the pings and gets the kiosk restarted.
+    from the UI loop, so a frozen UI stops the pings and gets the kiosk restarted; STATUS= says
+    what it is doing (starting, then `lane_status`, re-read at most every 2 s and sent when it
+    changed).
     """
     import asyncio
     import signal
+    import time
 
     from kiosk import sdnotify
 
+    status = sdnotify.StatusNotifier(lambda: lane_status(controller))
+    status.send(f"Lane {config.lane.id} starting: opening the journal")
     controller = build_controller(config)
+    status.send(f"Lane {config.lane.id} starting: waiting for the first frame")
     interval = sdnotify.watchdog_interval_s()
     last_ping: list[datetime] = []  # empty until READY=1: pings follow readiness
 
     def on_first_frame() -> None:
-        sdnotify.notify("READY=1\nSTATUS=Lane open, showing the first screen")
+        status.send(lane_status(controller), prefix="READY=1\n")
         last_ping.append(datetime.now(UTC))
         log.info("first frame drawn; lane %s ready", config.lane.id)
 
@@ -154,6 +188,8 @@ def run(config: Config, *, fullscreen: bool | None = None, size: tuple[int, int]
                 now - last_ping[0] >= timedelta(seconds=interval):
             sdnotify.notify("WATCHDOG=1")
             last_ping[0] = now
+        if last_ping:  # after READY=1: the lane or a device changed -> a new STATUS= line
+            status.poll(time.monotonic())
 
     app = make_window(
         controller,

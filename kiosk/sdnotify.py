@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,40 @@ def watchdog_interval_s(env: Mapping[str, str] | None = None) -> float | None:
     if usec <= 0:
         return None
     return usec / 2_000_000
+
+
+class StatusNotifier:
+    """Keeps `systemctl status` showing what the lane is doing: STATUS=<text()> datagrams.
+
+    `poll(now_s)` (from the UI tick; `now_s` any monotonic clock in seconds) asks `text()` at
+    most once per `min_interval_s` and sends it only when it differs from the last one sent, so
+    a busy lane cannot flood the service manager and a quiet one sends nothing. A newline in the
+    text would start a new protocol field, so it becomes a space.
+    """
+
+    def __init__(self, text: Callable[[], str], *, min_interval_s: float = 2.0,
+                 env: Mapping[str, str] | None = None) -> None:
+        self.text = text
+        self.min_interval_s = min_interval_s
+        self.env = env
+        self.sent: str | None = None  # the last status sent (or tried outside systemd)
+        self._asked_at_s: float | None = None
+
+    def poll(self, now_s: float) -> bool:
+        """Send the status if it changed and the interval is over; True when one was sent."""
+        if self._asked_at_s is not None and now_s - self._asked_at_s < self.min_interval_s:
+            return False
+        self._asked_at_s = now_s
+        return self.send(self.text())
+
+    def send(self, text: str, prefix: str = "") -> bool:
+        """Send `prefix` (e.g. "READY=1\n") with STATUS=`text`, unless that status was the last
+        one sent and there is no prefix; True when a datagram was sent."""
+        text = " ".join(text.split("\n"))
+        if text == self.sent and not prefix:
+            return False
+        self.sent = text
+        return notify(f"{prefix}STATUS={text}", self.env)
 
 
 def _warn_once(key: str, text: str) -> None:

@@ -30,8 +30,12 @@ def notify_socket(tmp_path: Path) -> Iterator[socket.socket]:
 
 
 def receive(sock: socket.socket, timeout_s: float) -> str:
+    """The next datagram that is not only a STATUS= line (those come whenever the lane's
+    status text changes: "starting", devices, upload queue)."""
     sock.settimeout(timeout_s)
-    return sock.recv(4096).decode()
+    while (text := sock.recv(4096).decode()).startswith("STATUS="):
+        pass
+    return text
 
 
 def test_kiosk_run_tells_systemd_it_is_ready_keeps_the_watchdog_fed_and_stops_on_sigterm(
@@ -52,6 +56,7 @@ def test_kiosk_run_tells_systemd_it_is_ready_keeps_the_watchdog_fed_and_stops_on
     try:
         first = receive(notify_socket, START_TIMEOUT_S)
         assert "READY=1" in first, first
+        assert "STATUS=Lane " in first, first  # what `systemctl status kiosk` shows
         ready_s = time.monotonic() - started
         pings = [receive(notify_socket, 5.0) for _ in range(4)]
         assert all(p == "WATCHDOG=1" for p in pings), pings
