@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,6 +61,16 @@ def _parser() -> argparse.ArgumentParser:
         "cannot be read.",
     )
     dec.add_argument("images", nargs="+", metavar="IMAGE", help="png, jpg or webp files")
+
+    ooo = sub.add_parser(
+        "out-of-order", help="show the 'Außer Betrieb / Out of order' screen (systemd runs it)",
+        description="The screen kiosk-out-of-order.service shows when kiosk.service gave up: "
+        "German and English, with the reason systemd passes ($MONITOR_SERVICE_RESULT) and the "
+        "failed unit's last error line when the journal is readable. Reads no config and no "
+        "journal database.",
+    )
+    ooo.add_argument("--text", action="store_true",
+                     help="print the screen's text instead of showing it")
 
     cat = sub.add_parser("catalog", help="manage the product catalog")
     cat_sub = cat.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
@@ -137,6 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.command == "out-of-order":  # no config: the lane's may be what broke it
+        from kiosk.ui.out_of_order import run_out_of_order
+
+        return run_out_of_order(os.environ, text_only=args.text)
     try:
         return _hub(args.hub_args) if args.command == "hub" else _dispatch(args)
     except KioskError as err:
