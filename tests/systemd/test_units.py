@@ -25,6 +25,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 UNIT_DIR = ROOT / "systemd"
 UNITS = sorted([*UNIT_DIR.glob("*.service"), *UNIT_DIR.glob("*.timer")])
+# `security` judges what a service's processes may do; a timer runs none (it scores 9.8 there).
+SERVICES = [u for u in UNITS if u.suffix == ".service"]
 KIOSK_BIN = "/opt/kiosk/venv/bin/kiosk"
 # Binaries the image installs but a CI host need not have (stubbed in the temp root).
 IMAGE_ONLY_BINARIES = {"/usr/bin/rauc", "/usr/bin/systemd-creds"}
@@ -92,7 +94,7 @@ def test_each_unit_verifies_without_a_single_warning(unit: Path, unit_root: Path
         f"{result.stderr}{result.stdout}")
 
 
-@pytest.mark.parametrize("unit", UNITS, ids=lambda u: u.name)
+@pytest.mark.parametrize("unit", SERVICES, ids=lambda u: u.name)
 def test_each_unit_scores_two_or_better_in_the_offline_security_check(unit: Path) -> None:
     result = subprocess.run(
         [analyze(), "security", "--offline=true", f"--threshold={THRESHOLD}", str(unit)],
