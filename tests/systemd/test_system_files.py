@@ -75,3 +75,14 @@ def test_the_state_folders_exist_and_only_root_can_open_the_credential_store(
     credstore = state / "credstore"
     assert credstore.stat().st_uid == 0 and credstore.stat().st_mode & 0o777 == 0o700
     assert (booted_root / "var" / "lib" / "kiosk-hub").is_dir()
+
+
+def test_the_units_find_the_hub_token_through_the_credential_search_path(
+        booted_root: Path) -> None:
+    run(tool("systemd-tmpfiles"), f"--root={booted_root}", "--create", str(TMPFILES))
+    link = booted_root / "run" / "credstore.encrypted" / "hub-token"
+    assert link.is_symlink()
+    assert str(link.readlink()) == "/var/lib/kiosk/credstore/hub-token.cred"
+    for unit in ("kiosk.service", "kiosk-uploader.service"):
+        text = (ROOT / "systemd" / unit).read_text()
+        assert "\nLoadCredentialEncrypted=hub-token\n" in text, unit
