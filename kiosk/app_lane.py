@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from kiosk.app_enrol_qr import LaneEnrolment
 from kiosk.app_receipts import ReceiptDesk
 from kiosk.app_sale import choose_receipt, payment_failure, reprint_last, sale_extras
 from kiosk.config import Config
@@ -104,12 +105,16 @@ class LaneController:
         self.high_contrast = False
         self._contrast_basket: str | None = None
         self._contrast_busy = False  # the lane left the attract screen since it was switched on
+        # Not enrolled at first boot: the notice instead of selling, until a QR code enrols it.
+        self.enrolment = LaneEnrolment.of(config, lambda: [f() for f in self.on_change])
 
     @property
     def checkout(self) -> Checkout:
         return self.durable.checkout
 
     def view(self) -> LaneView:
+        if self.enrolment is not None and self.enrolment.pending:
+            return self.enrolment.view(self.lang)
         return sale_extras(self, replace(self._present(), high_contrast=self._contrast()))
 
     def payment_failed(self, outcome: str, result_code: int | None) -> None:
@@ -289,6 +294,10 @@ class LaneController:
 
     def _execute(self, command: Any) -> None:
         # A badge is never a product: in every state, a code with the badge prefix logs in.
+        if isinstance(command, cmd.Scan) and self.enrolment is not None \
+                and self.enrolment.pending:
+            self.enrolment.scan(command.text)  # nothing is sold before the lane is enrolled
+            return
         prefix = self.checkout.policy.badge_prefix
         if isinstance(command, cmd.Scan) and prefix and command.text.startswith(prefix):
             command = cmd.AttendantBadge(code=command.text)

@@ -135,6 +135,22 @@ def _parser() -> argparse.ArgumentParser:
     enrol.add_argument("--code", required=True, help="the one-time code the hub printed")
     enrol.add_argument("--device", default=None,
                        help="the device id the code was made for (default: lane.id)")
+
+    fb = sub.add_parser(
+        "firstboot", help="first boot: device id, enrol with the boot partition's code, seal "
+        "the token",
+        description="Give this kiosk its device id, enrol it at the hub named in "
+        "kiosk-provision.toml on the boot partition, encrypt the token with systemd-creds and "
+        "write provisioned.toml; the file is then renamed .used. Does nothing once enrolled. "
+        "A failure's reason goes to enrol-status.json, which the lane's screen shows (exit 1).",
+    )
+    fb.add_argument("--boot-dir", type=Path, action="append", default=None, metavar="DIR",
+                    help="where kiosk-provision.toml is (repeatable; default: /boot/firmware, "
+                    "/efi, /boot/efi, /boot)")
+    fb.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
+                    help="the kiosk's state folder (default: /var/lib/kiosk)")
+    fb.add_argument("--network-wait-s", type=float, default=45.0, metavar="S",
+                    help="how long to wait for the hub to answer at boot (default 45)")
     return p
 
 
@@ -153,6 +169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_out_of_order(os.environ, text_only=args.text)
     try:
+        if args.command == "firstboot":  # root, before any config exists: needs none
+            from kiosk.app_firstboot import run_firstboot
+
+            return run_firstboot(args.state_dir, args.boot_dir, args.network_wait_s)
         return _hub(args.hub_args) if args.command == "hub" else _dispatch(args)
     except KioskError as err:
         if args.debug:

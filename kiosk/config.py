@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config_devices import parse_devices
+from kiosk.config_overlay import credential_token_file, overlay, provisioned
 from kiosk.config_table import Table, clip, suggest
 from kiosk.domain.attendants import (
     Attendant,
@@ -173,7 +174,10 @@ def load_config(path: Path | None, *, env: Mapping[str, str] | None = None) -> C
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: not valid TOML ({e}); fix the line it names") from None
     try:
-        return config_from_dict(data, base_dir=path.resolve().parent, env=env, source=path)
+        config = config_from_dict(data, base_dir=path.resolve().parent, env=env, source=path)
+        extra = provisioned(config.paths.data_dir)  # first boot's lane id and hub (firstboot)
+        return config_from_dict(overlay(data, extra), base_dir=path.resolve().parent, env=env,
+                                source=path) if extra else config
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}") from None
 
@@ -195,7 +199,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None,
     devices = root.raw_table("devices")
     parse_devices(devices)  # checked now: a bad device key fails at load, not at first use
     attendants = _attendants(root.get("attendants", []))
-    sync = _sync(root.table("sync"), paths)
+    sync = _sync(root.table("sync"), paths, os.environ if env is None else env)
     journal_t = root.table("journal")
     journal = JournalConfig(keep_acked_days=journal_t.whole(
         "keep_acked_days", JournalConfig().keep_acked_days, 1))
@@ -205,7 +209,7 @@ def config_from_dict(data: Mapping[str, Any], *, base_dir: Path | None = None,
                   journal)
 
 
-def _sync(t: Table, paths: PathsConfig) -> SyncConfig:
+def _sync(t: Table, paths: PathsConfig, env: Mapping[str, str]) -> SyncConfig:
     d = SyncConfig()
     hub_url = t.text("hub_url", d.hub_url, allow_empty=True).strip()
     if hub_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", hub_url):
@@ -214,6 +218,7 @@ def _sync(t: Table, paths: PathsConfig) -> SyncConfig:
     token_text = t.text("token_file", "", allow_empty=True)
     token_file = (_resolve(token_text, paths.data_dir) if token_text
                   else paths.data_dir / "hub-token")
+    token_file = credential_token_file(env) or token_file  # systemd's decrypted credential
     batch = t.whole("batch", d.batch, 1)
     if batch > 500:
         raise ConfigError(f"sync.batch: at most 500 sales per request (the hub's limit), "

@@ -42,9 +42,10 @@ SCREEN_CLASSES: dict[str, type[KioskScreen]] = {
     "paying": PayingScreen,
     "thanks": ThanksScreen,
     "out_of_service": NoticeScreen,
+    "not_enrolled": NoticeScreen,  # first boot could not enrol the lane (app_enrol_qr)
 }
 
-FRESH_START_SCREENS = frozenset({"attract", "closed", "out_of_service"})
+FRESH_START_SCREENS = frozenset({"attract", "closed", "out_of_service", "not_enrolled"})
 # Where a shopper may switch high contrast on (the header elsewhere keeps its choice).
 CONTRAST_SCREENS = frozenset({"attract", "basket"})
 

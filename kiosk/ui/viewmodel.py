@@ -13,10 +13,12 @@ from typing import Literal
 from kiosk.ui.strings import LANGS  # the offered languages are the translation files
 
 ScreenName = Literal[
-    "closed", "attract", "basket", "weighing", "paying", "thanks", "out_of_service"
+    "closed", "attract", "basket", "weighing", "paying", "thanks", "out_of_service",
+    "not_enrolled",
 ]
 SCREENS: tuple[ScreenName, ...] = (
-    "closed", "attract", "basket", "weighing", "paying", "thanks", "out_of_service"
+    "closed", "attract", "basket", "weighing", "paying", "thanks", "out_of_service",
+    "not_enrolled",
 )
 MessageLevel = Literal["info", "warning", "error"]
 

@@ -1,6 +1,7 @@
-"""The closed and out-of-service screens (rules in notice.kv): one big sentence and a hint.
+"""The closed, out-of-service and not-enrolled screens (rules in notice.kv): one big sentence
+and a hint.
 
-One class serves both; the screen's `name` picks the texts.
+One class serves them all; the screen's `name` picks the texts.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from kiosk.ui.viewmodel import LaneView
 TITLE_KEYS = {
     "closed": ("closed_title", "closed_hint"),
     "out_of_service": ("oos_title", "oos_hint"),
+    "not_enrolled": ("enrol_title", "enrol_hint"),
 }
 
 
