@@ -11,6 +11,7 @@ DEB_PACKAGES := python3-venv libzbar0 xvfb xauth libgl1 libegl1 libmtdev1 libgle
 TEST_DEB_PACKAGES := postgresql
 TEST_DEB_PACKAGES += chromium  # the console page's browser tests (tests/console), driven by Playwright
 TEST_DEB_PACKAGES += systemd  # systemd-analyze verify/security on the units (tests/systemd); absent on a bare Debian image
+TEST_DEB_PACKAGES += rauc squashfs-tools e2fsprogs dosfstools mtools openssl shellcheck  # update bundle build, signature check and backend scripts (tests/updates)
 
 .PHONY: run test lint typecheck bench clean system-deps test-system-deps
 
@@ -32,6 +33,16 @@ BENCHES := bench/basket_events.py bench/catalog.py bench/scan_to_line.py bench/c
 
 bench: $(STAMP)
 	for b in $(BENCHES); do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# A signed RAUC update bundle (provisioning/rauc/make-bundle, checked by check-bundle):
+# `make bundle ROOTFS=DIR|FILE.ext4 BOOT=DIR|FILE.vfat [CERT=... KEY=...]`. Without CERT and KEY
+# it signs with a development key made once in build/rauc/dev-keys: for tests, never for a fleet
+# (docs/appliance.md, "Updates"). Needs rauc and squashfs-tools (the test-only packages above).
+BUNDLE_OUT ?= build/rauc/kiosk.raucb
+.PHONY: bundle
+bundle:
+	@test -n "$(ROOTFS)" -a -n "$(BOOT)" || { echo "make bundle needs ROOTFS=DIR|FILE.ext4 and BOOT=DIR|FILE.vfat (one slot's root and boot partition)" >&2; exit 2; }
+	provisioning/rauc/make-bundle --rootfs "$(ROOTFS)" --boot "$(BOOT)" --out "$(BUNDLE_OUT)" $(if $(CERT),--cert "$(CERT)" --key "$(KEY)")
 
 # Debian packages: installed when we are root, otherwise named in one line to run by hand.
 system-deps:

@@ -116,6 +116,21 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--probe", metavar="PORT", default=None,
                         help="only probe PORT: which scale protocol answers there")
 
+    healthy = sub.add_parser(
+        "healthy", help="after an OS update: confirm this slot once the kiosk stayed up",
+        description="The update health gate (kiosk-healthy.timer runs it 10 minutes after "
+        "boot). When kiosk.service reached READY, was never restarted since boot and has been "
+        "up for --stable-s seconds, run `rauc status mark-good booted`, so the firmware keeps "
+        "booting this slot. Otherwise mark nothing, say why and exit 1: the slot stays "
+        "unconfirmed and the next reboot after an update starts the previous one.",
+    )
+    healthy.add_argument("--unit", default="kiosk.service", help="the unit to judge")
+    healthy.add_argument("--stable-s", type=int, default=300, metavar="S",
+                         help="seconds the unit must have been up without a restart (300)")
+    healthy.add_argument("--dry-run", action="store_true",
+                         help="decide and say so, but do not call rauc")
+
+
     upload = sub.add_parser(
         "upload", help="send finished sales to the store hub (its own process)",
         description="Upload the lane's queued sales to the hub in [sync] hub_url, each exactly "
@@ -184,10 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in ("sim", "healthy"):  # neither needs the lane's config
+        return _simulate(args) if args.command == "sim" else _healthy(args)
     from kiosk import app
 
-    if args.command == "sim":
-        return _simulate(args)
     if args.command == "decode":
         return _decode(args.images)
     if args.command == "doctor" and args.probe:
@@ -222,6 +237,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         size = _parse_size(args.size) if args.size else None
         return app.run(config, fullscreen=args.fullscreen, size=size)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _healthy(args: argparse.Namespace) -> int:
+    from kiosk.app_health import run_healthy
+
+    return run_healthy(args.unit, stable_s=args.stable_s, dry_run=args.dry_run)
 
 
 def _hub(hub_args: list[str]) -> int:
