@@ -130,7 +130,6 @@ def _parser() -> argparse.ArgumentParser:
     healthy.add_argument("--dry-run", action="store_true",
                          help="decide and say so, but do not call rauc")
 
-
     upload = sub.add_parser(
         "upload", help="send finished sales to the store hub (its own process)",
         description="Upload the lane's queued sales to the hub in [sync] hub_url, each exactly "
