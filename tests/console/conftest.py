@@ -33,7 +33,10 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps its asyncio loop registered as the
+# main thread's running loop while it is started, so every later test's asyncio.run() would fail
+# ("cannot be called from a running event loop"). Stopping it after each module frees the thread.
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Any]:
     reason = _missing()
     if reason is not None:
