@@ -24,9 +24,16 @@ from kiosk.sync.uploader import Uploader, UploadReport
 
 log = logging.getLogger("kiosk.sync")
 
+# Not enrolled yet (first boot could not enrol; a QR code may come later): wait this long, then
+# exit non-zero so systemd restarts the uploader and hands it the credential afresh. At one start
+# per ~70 s it stays far inside kiosk-uploader.service's start limit (10 in 300 s), so it never
+# gives up for good while the lane waits for its code.
+NOT_ENROLLED_WAIT_S = 60.0
+
 
 def run_upload(config: Config, *, once: bool = False,
-               backoff_base_s: float = 1.0, backoff_cap_s: float = 300.0) -> int:
+               backoff_base_s: float = 1.0, backoff_cap_s: float = 300.0,
+               not_enrolled_wait_s: float = NOT_ENROLLED_WAIT_S) -> int:
     """Upload the lane's outbox to `sync.hub_url`: one batch with `once`, else until SIGTERM
     or SIGINT. Returns the exit status (0 done, 1 a batch failed with `once`); raises
     SyncError / HubAuthError (a KioskError: one sentence on stderr) when it cannot go on."""
@@ -34,7 +41,14 @@ def run_upload(config: Config, *, once: bool = False,
         print("no hub configured (sync.hub_url is empty): nothing to upload; sales stay queued "
               "in the journal")
         return 0
-    token = read_token(config.sync.token_file)
+    try:
+        token = read_token(config.sync.token_file)
+    except SyncError as err:
+        if once:
+            raise
+        log.warning("%s; checking again in %.0f s", err, not_enrolled_wait_s)
+        asyncio.run(_wait(not_enrolled_wait_s))
+        return 1
     config.paths.ensure()
     db = open_db(config.paths.journal)
     try:
@@ -51,6 +65,18 @@ def run_upload(config: Config, *, once: bool = False,
         return 0
     finally:
         db.close()
+
+
+async def _wait(seconds: float) -> None:
+    """Sleep `seconds`, or less when SIGTERM or SIGINT arrives."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass
 
 
 async def _forever(uploader: Uploader) -> None:

@@ -105,6 +105,30 @@ def test_upload_without_enrolment_says_how_to_enrol(tmp_path: Path) -> None:
     assert "this lane is not enrolled" in err and "kiosk enrol --hub URL --code CODE" in err
 
 
+def test_the_upload_service_waits_for_enrolment_instead_of_failing_at_once(
+        tmp_path: Path) -> None:
+    # Under systemd an uploader that exits at once would hit its start limit and stay down
+    # while the lane waits for its enrolment code; it waits, and stops promptly on SIGTERM.
+    fill(tmp_path, 1)
+    log = tmp_path / "upload.log"
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "-c", str(config(tmp_path, "http://127.0.0.1:9")),
+             "upload"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and "checking again" not in log.read_text():
+                time.sleep(0.2)
+            assert proc.poll() is None  # still waiting, not failed
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            status = proc.wait(timeout=20)
+    err = log.read_text()
+    assert status == 1
+    assert "this lane is not enrolled" in err and "checking again in 60 s" in err
+
+
 def test_enrol_on_the_command_line_stores_the_token(tmp_path: Path) -> None:
     hub = FakeHub()
     with hub_in_thread(hub) as url:
