@@ -11,6 +11,7 @@ DEB_PACKAGES := python3-venv libzbar0 xvfb xauth libgl1 libegl1 libmtdev1 libgle
 TEST_DEB_PACKAGES := postgresql
 TEST_DEB_PACKAGES += chromium  # the console page's browser tests (tests/console), driven by Playwright
 TEST_DEB_PACKAGES += systemd  # systemd-analyze verify/security on the units (tests/systemd); absent on a bare Debian image
+TEST_DEB_PACKAGES += debootstrap systemd-container  # the units booted under real systemd (tests/systemd/test_nspawn.py)
 TEST_DEB_PACKAGES += rauc squashfs-tools e2fsprogs dosfstools mtools openssl shellcheck  # update bundle build, signature check and backend scripts (tests/updates)
 
 .PHONY: run test lint typecheck bench clean system-deps test-system-deps
