@@ -56,7 +56,8 @@ def canonical(value: Any) -> str:
 
 
 def prefill(store: HubStore, lanes: Sequence[str], count: int) -> None:
-    """`count` placeholder sales per lane, seq 1..count, each lane in one portable INSERT."""
+    """`count` placeholder sales per lane, seq 1..count, each lane in one portable INSERT, and
+    the lane's row in lane_progress as ingest keeps it."""
     for lane in lanes:
         with store.transaction() as tx:
             tx.execute(
@@ -66,6 +67,9 @@ def prefill(store: HubStore, lanes: Sequence[str], count: int) -> None:
                 "SELECT ?, 'old-' || CAST(i AS TEXT), i, '{\"old\":true}', ?, ?, "
                 "'2026-10-01T10:00:00.000Z', 100, '2026-10-01T10:00:01+00:00' FROM n",
                 (count, lane, TAIL_HASH, TAIL_HASH))
+            # What ingest would have counted for these sales (kiosk.hub.ingest lane_gaps).
+            tx.execute("INSERT INTO lane_progress (lane_id, sales, max_seq) VALUES (?, ?, ?)",
+                       (lane, count, count))
 
 
 def chained_bodies(lane: str, first_seq: int, count: int, rng: random.Random) -> list[bytes]:
