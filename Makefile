@@ -30,7 +30,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-BENCHES := bench/basket_events.py bench/catalog.py bench/scan_to_line.py bench/camera_decode.py bench/ui_startup.py bench/ui_scan_to_frame.py bench/payment.py bench/offline_capacity.py bench/hub_catchup.py bench/hub_load.py\ --seconds\ 10\ --prefill\ 5000 bench/console_approve.py\ --samples\ 50
+BENCHES := bench/basket_events.py bench/catalog.py bench/scan_to_line.py bench/camera_decode.py bench/ui_startup.py bench/ui_scan_to_frame.py bench/payment.py bench/offline_capacity.py bench/hub_catchup.py bench/hub_load.py\ --seconds\ 10\ --prefill\ 5000 bench/console_approve.py\ --samples\ 50\ --browser-samples\ 10
 
 bench: $(STAMP)
 	for b in $(BENCHES); do echo "== $$b"; $(PY) $$b || exit 1; done

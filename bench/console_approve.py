@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import console_browser
 import hubbench
 from console_lanes import ANNA
 
@@ -261,6 +262,8 @@ async def run(hub: hubbench.HubProcess, db: str, folder: Path, args: argparse.Na
         hub_cpu_s = hub.cpu_s() - cpu0[0]
         lanes_cpu_s = sum(hubbench.process_cpu_s(p.proc.pid) - c
                           for p, c in zip(lane_procs, cpu0[1], strict=True))
+        browser = await browser_part(hub.url, folder, args, owner, rng.sample(names, min(
+            args.browser_samples, len(names))), tally)
         floor: list[float] = []
         for p in lane_procs:
             share = -(-args.samples // len(lane_procs))
@@ -272,9 +275,39 @@ async def run(hub: hubbench.HubProcess, db: str, folder: Path, args: argparse.Na
         for p in lane_procs:
             if why := await p.stop():
                 tally.errors.append(why)
-    return {"tally": tally, "floor": floor, "links": links, "wall_s": wall_s,
+    return {"tally": tally, "floor": floor, "links": links, "wall_s": wall_s, "browser": browser,
             "hub_cpu_s": hub_cpu_s, "lanes_cpu_s": lanes_cpu_s,
             "fewest_online": console.fewest_online}
+
+
+async def browser_part(hub_url: str, folder: Path, args: argparse.Namespace,
+                       owner: dict[str, LaneProcess], lanes: Sequence[str], tally: Tally,
+                       ) -> dict[str, Any]:
+    """`--browser-samples` clicks on the real console page (bench/console_browser.py)."""
+    if not lanes:
+        return {}
+    if why := console_browser.missing():
+        print(f"browser samples skipped: {why}", flush=True)
+        return {"skipped": why}
+
+    async def ask(name: str, op: str) -> dict[str, Any]:
+        return await owner[name].ask({"op": op, "lane": name})
+
+    async def resumed(name: str, iid: str) -> float:
+        return await owner[name].resumed_at(iid)
+
+    try:
+        got = await console_browser.browser_samples(
+            hub_url, folder / "chromium-profile", PIN, lanes, ask, resumed, args.think_s)
+    except Exception as err:  # Playwright's errors are its own classes; counted, not fatal
+        tally.errors.append(f"browser: {type(err).__name__}: {str(err)[:200]}")
+        return {"error": str(err)[:200]}
+    names = {"lane_resumed": "click_to_lane_resumed", "page_says_done": "click_to_page_says_done",
+             "event_to_lane_resumed": "click_event_to_lane_resumed",
+             "event_to_page_says_done": "click_event_to_page_says_done",
+             "playwright_click_overhead": "playwright_click_overhead"}
+    return {"samples": len(got["lane_resumed"]),
+            **{names[k]: hubbench.latency_figures(v) for k, v in got.items()}}
 
 
 def figures(raw: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
@@ -302,7 +335,7 @@ def figures(raw: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
         "hub_cpu_pct": round(100 * raw["hub_cpu_s"] / raw["wall_s"], 1),
         "lanes_cpu_pct": round(100 * raw["lanes_cpu_s"] / raw["wall_s"], 1),
         "lanes_online_min": raw["fewest_online"], "links_connected_at_end": connected,
-        "link_connects": connects, "errors": len(tally.errors)}
+        "link_connects": connects, "browser": raw["browser"], "errors": len(tally.errors)}
     if tally.errors:
         out["first_error"] = tally.errors[0][:300]
     return out
@@ -314,6 +347,12 @@ def show(out: dict[str, Any]) -> None:
                 "baseline_trivial_round_trip"):
         f = out[key]
         print(f"{key}: p50 {f['p50_ms']} ms, p95 {f['p95_ms']}, max {f['max_ms']}")
+    for key in ("click_to_lane_resumed", "click_to_page_says_done",
+                "click_event_to_lane_resumed", "click_event_to_page_says_done",
+                "playwright_click_overhead"):
+        if key in out["browser"]:
+            f = out["browser"][key]
+            print(f"browser {key}: p50 {f['p50_ms']} ms, p95 {f['p95_ms']}, max {f['max_ms']}")
     print(f"lane resumed p50 = {out['lane_resumed_p50_vs_floor']} x the floor at the lane; "
           f"POST answered p50 = {out['post_answered_p50_vs_trivial']} x a trivial round trip; "
           f"hub CPU "
@@ -334,6 +373,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--lanes", type=int, default=30)
     parser.add_argument("--lane-processes", type=int, default=3)
+    parser.add_argument("--browser-samples", type=int, default=20,
+                        help="clicks on the real page in Chromium (0: none)")
     parser.add_argument("--think-s", type=float, default=0.25,
                         help="pause between the card showing and the click")
     args = parser.parse_args(argv)
