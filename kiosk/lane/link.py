@@ -211,8 +211,11 @@ class LaneLink:
     async def _send_states(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self._dirty.set()  # the first state right after connecting
         while not ws.closed:
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation that
+            # meets a completed wait (gh-86296), which could keep stop() waiting for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), self.keepalive_s)
+                async with asyncio.timeout(self.keepalive_s):
+                    await self._dirty.wait()
             self._dirty.clear()
             await self._send_state(ws)
             await asyncio.sleep(self.min_interval_s)  # coalesce what changes meanwhile
@@ -254,7 +257,9 @@ class LaneLink:
             log.warning("hub command %s refused: %s", command_id, err)
             status, reason = "refused", str(err) or type(err).__name__
         await self._result(ws, command_id, status, reason)
-        self.changed()
+        # The fresh state goes at once, past the 5-per-second coalescing: the attendant who
+        # clicked is waiting to see the lane resume (the next coalesced state may be 0.2 s off).
+        await self._send_state(ws)
 
     async def _result(self, ws: aiohttp.ClientWebSocketResponse, command_id: str, status: str,
                       reason: str) -> None:
