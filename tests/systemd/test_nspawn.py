@@ -76,6 +76,11 @@ def _stage(local_lib: Path) -> None:
     used = [REPO, VENV.resolve(), *([prefix] if prefix is not None else [])]
     if any(path.is_relative_to(home) for path in used for home in ("/root", "/home")):
         drop_in += KIOSK_IN_HOME
+    # A checkout under /tmp (as CI may make one) would vanish behind the unit's PrivateTmp=yes:
+    # the service gets an empty /tmp of its own. Bind the repo (and its venv, Python) back in.
+    in_tmp = [path for path in used if path.is_relative_to("/tmp")]
+    if in_tmp:
+        drop_in += "BindReadOnlyPaths=" + " ".join(str(p) for p in in_tmp) + "\n"
     for unit in ("kiosk.service", "kiosk-out-of-order.service"):
         (system / unit).write_text((UNITS / unit).read_text())
         (system / f"{unit}.d").mkdir()
