@@ -27,7 +27,9 @@ from tests.systemd import nspawn_tree
 
 BOOT_TIMEOUT_S = 240.0
 # The first run builds the tree (minutes on a busy machine) inside the first test's setup.
-pytestmark = [pytest.mark.slow,
+# `boot`: not in `make test` (a clean CI machine builds the tree first: over 4 minutes, past the
+# issue's two-minute budget for make test); `make test-boot` runs them.
+pytestmark = [pytest.mark.slow, pytest.mark.boot,
               pytest.mark.timeout(nspawn_tree.BUILD_TIMEOUT_S + BOOT_TIMEOUT_S + 60)]
 
 REPO = Path(__file__).resolve().parents[2]
