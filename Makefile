@@ -14,7 +14,7 @@ TEST_DEB_PACKAGES += systemd  # systemd-analyze verify/security on the units (te
 TEST_DEB_PACKAGES += debootstrap systemd-container  # the units booted under real systemd (tests/systemd/test_nspawn.py)
 TEST_DEB_PACKAGES += rauc squashfs-tools e2fsprogs dosfstools mtools openssl shellcheck  # update bundle build, signature check and backend scripts (tests/updates)
 
-.PHONY: run test test-boot lint typecheck bench clean system-deps test-system-deps
+.PHONY: run test test-boot lint typecheck bench clean system-deps test-system-deps image image-test
 
 run: $(STAMP)
 	$(VENV)/bin/kiosk run $(ARGS)
@@ -40,6 +40,20 @@ BENCHES := bench/basket_events.py bench/catalog.py bench/scan_to_line.py bench/c
 
 bench: $(STAMP)
 	for b in $(BENCHES); do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# The appliance image (provisioning/mkosi; not part of `make test`, root only). `make image`
+# installs its own tools once (a bookworm chroot with mkosi 24.3 from bookworm-backports under
+# $(IMAGE_TOOLS), debootstrap, qemu, OVMF), builds build/image/kiosk-$(IMAGE_ARCH).raw and prints
+# its size and build time. `make image-test` boots the x86-64 image under qemu (TCG) and checks
+# that kiosk.service reached READY headless; it prints boot-to-READY seconds.
+IMAGE_ARCH  ?= x86-64
+IMAGE_TOOLS ?= /var/tmp/kiosk-mkosi-tools
+
+image: $(STAMP)
+	KIOSK_MKOSI_TOOLS=$(IMAGE_TOOLS) PYTHON=$(abspath $(PY)) provisioning/mkosi/build.sh $(IMAGE_ARCH)
+
+image-test:
+	provisioning/mkosi/image-test.sh
 
 # A signed RAUC update bundle (provisioning/rauc/make-bundle, checked by check-bundle):
 # `make bundle ROOTFS=DIR|FILE.ext4 BOOT=DIR|FILE.vfat [CERT=... KEY=...]`. Without CERT and KEY
