@@ -278,7 +278,16 @@ class Harness:
             for w in visible(Window.children[0]) if getattr(w, "key", "")
         ]
 
-    def op_layout_problems(self) -> list[str]:
+    def op_layout_problems(self) -> object:
+        """What a person would call broken (see `_layout_problems`), judged after the layouts
+        settled: a check in the same frame as `show` could see a half-laid-out tree (under
+        load, the clean-clone CI saw buttons of a freshly rebuilt high-contrast tree still at
+        their old places, "cut off by the window edge")."""
+        Clock.schedule_once(lambda _dt: reply({"result": self._layout_problems()}),
+                            FRAME_SETTLE_S)
+        return _LATER
+
+    def _layout_problems(self) -> list[str]:
         """What a person would call broken: text spilling out of its widget, a button cut off
         by the window edge, two buttons on top of each other.
         """
