@@ -38,11 +38,12 @@ from kiosk.domain import checkout_basket as basket_rules
 from kiosk.domain import checkout_console as console_rules
 from kiosk.domain import checkout_payment as payment_rules
 from kiosk.domain import checkout_sale as sale_rules
+from kiosk.domain import checkout_snapshot, flow
 from kiosk.domain import checkout_staff as staff_rules
-from kiosk.domain import flow
 from kiosk.domain.attendants import Attendant, PinGuard
 from kiosk.domain.basket import Basket, Line
 from kiosk.domain.catalog import Catalog
+from kiosk.domain.checkout_snapshot import SNAPSHOT_VERSION
 from kiosk.domain.commands import Command, ConsoleCommand
 from kiosk.domain.facts import Fact
 from kiosk.domain.flow import FlowState
@@ -56,7 +57,6 @@ from kiosk.errors import JournalError
 __all__ = ["FACT_KINDS", "SNAPSHOT_VERSION", "Checkout", "Context", "FlowState",
            "facts_to_record"]
 
-SNAPSHOT_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,32 +327,7 @@ class Checkout:
 
     def snapshot(self) -> dict[str, Any]:
         """The complete state as JSON-able data (`from_snapshot` restores it exactly)."""
-        return {
-            "version": SNAPSHOT_VERSION,
-            "lane_id": self.lane_id,
-            "state": self.state.value,
-            "pins": self.pins.to_dict(),
-            "session": _copy(self.session),
-            "intervention_seq": self.intervention_seq,
-            "open_interventions": [i.to_dict() for i in self.interventions],
-            "last_sale": _copy(self.last_sale),
-            "bagging": self.bagging.to_dict(),
-            "applied_commands": list(self.applied_commands),
-            "basket": {
-                "basket_id": self.basket_id,
-                "opened_at": self.opened_at,
-                "last_activity_at": self.last_activity_at,
-                "lines": [line.to_dict() for line in self.basket.lines],
-                "verified_age": self.verified_age,
-                "weighing_item": _copy(self.weighing_item),
-                "payments": [dict(p) for p in self.payments],
-                "pending_payment": _copy(self.pending_payment),
-                "last_declined": _copy(self.last_declined),
-                "coupons": [dict(c) for c in self.coupons],
-                "loyalty_card": self.loyalty_card,
-                "cleared_interventions": [i.to_dict() for i in self.cleared_interventions],
-            },
-        }
+        return checkout_snapshot.to_dict(self)
 
     @classmethod
     def from_snapshot(
@@ -364,44 +339,10 @@ class Checkout:
         promotions: Sequence[Promotion | Coupon] = (),
     ) -> Checkout:
         """A checkout in the state `snap` describes, with today's policy and attendants."""
-        if snap.get("version") != SNAPSHOT_VERSION:
-            raise JournalError(
-                f"checkout snapshot version {snap.get('version')!r} is not {SNAPSHOT_VERSION}; "
-                "it was written by another kiosk version"
-            )
         co = cls(lane_id=str(snap["lane_id"]), policy=policy, attendants=attendants,
                  promotions=promotions)
-        co.state = FlowState(snap["state"])
-        co.pins = PinGuard.from_dict(snap["pins"])
-        co.session = _copy(snap["session"])
-        co.intervention_seq = int(snap["intervention_seq"])
-        for d in snap["open_interventions"]:
-            found = Intervention.from_dict(d)
-            co.open_interventions[found.intervention_id] = found
-        co.last_sale = _copy(snap["last_sale"])
-        co.bagging = BaggingArea.from_dict(snap.get("bagging") or {})
-        # Absent in snapshots from before the console.
-        co.applied_commands = dict.fromkeys(str(c) for c in snap.get("applied_commands") or [])
-        b = snap["basket"]
-        co.basket_id = b["basket_id"]
-        co.opened_at = b["opened_at"]
-        co.last_activity_at = b["last_activity_at"]
-        for line in b["lines"]:
-            co.basket.insert(Line.from_dict(line))
-        co.verified_age = int(b["verified_age"])
-        co.weighing_item = _copy(b["weighing_item"])
-        co.payments = [dict(p) for p in b["payments"]]
-        co.pending_payment = _copy(b["pending_payment"])
-        co.last_declined = _copy(b["last_declined"])
-        co.coupons = [dict(c) for c in b["coupons"]]
-        co.loyalty_card = b.get("loyalty_card")  # absent in snapshots from before loyalty cards
-        co.cleared_interventions = [Intervention.from_dict(d)
-                                    for d in b["cleared_interventions"]]
+        checkout_snapshot.restore(co, snap)
         return co
-
-
-def _copy(d: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    return None if d is None else dict(d)
 
 
 _APPLY: dict[str, Callable[[Checkout, Fact], None]] = {
