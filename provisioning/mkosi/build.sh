@@ -34,9 +34,8 @@ if [ "$arch" = x86-64 ]; then
   "$python" -m pip wheel -q --wheel-dir "$wheels" --find-links "$wheels" "$(ls "$wheels"/open_selfcheckout-*.whl)"
 fi
 
-if [ "$arch" = arm64 ] && [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
-  echo "arm64 needs qemu-user-static registered in binfmt_misc (F flag): apt-get install qemu-user-static binfmt-support" >&2
-  exit 1
+if [ "$arch" = arm64 ]; then
+  "$repo/provisioning/mkosi/binfmt-arm64.sh"
 fi
 
 echo "== mkosi $arch (commit $commit)"
