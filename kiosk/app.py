@@ -216,15 +216,16 @@ def run(config: Config, *, fullscreen: bool | None = None, size: tuple[int, int]
             from kiosk.app_demo import DemoControls
 
             controller.demo = DemoControls(devices, controller)
-        from kiosk.app_link import start_link
+        from kiosk.app_link import link_after_enrolment, start_link
 
         controller.on_change.append(lambda: app.render(controller.view()))
         link = await start_link(config, controller)  # None: not enrolled, the lane sells alone
+        later = link_after_enrolment(config, controller) if link is None else []
         try:
             await app.async_run(async_lib="asyncio")
         finally:
-            if link is not None:
-                await link.stop()
+            for running in ([link] if link is not None else []) + later:
+                await running.stop()
             await devices.stop()
 
     asyncio.run(main())

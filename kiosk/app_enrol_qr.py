@@ -61,6 +61,9 @@ class LaneEnrolment:
         self.pending = True  # False once enrolled: the lane sells
         self.busy = False
         self.warning_key = ""  # a text key: what the last scan was, if not a code
+        # Called on the loop once a scanned code enrolled the lane (the hub link starts there:
+        # kiosk.app_link.link_after_enrolment), after the status files are written.
+        self.on_enrolled: list[Callable[[], object]] = []
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -118,8 +121,10 @@ class LaneEnrolment:
                          hub_url=hub_url)
         else:
             self.pending = False
-            log.info("lane %s enrolled at %s; selling (the hub link and the uploader pick up "
-                     "the token when they start)", lane_id, hub_url)
+            log.info("lane %s enrolled at %s; selling (the hub link starts now, the uploader "
+                     "picks the token up at its next start)", lane_id, hub_url)
+            for hook in self.on_enrolled:
+                hook()
         finally:
             self.busy = False
             self.refresh()

@@ -113,6 +113,32 @@ async def start_link(config: Config, controller: LaneController, **link_options:
     return link
 
 
+def link_after_enrolment(config: Config, controller: LaneController) -> list[LaneLink]:
+    """For a lane started before it was enrolled: once a scanned `KIOSK-ENROL:` code enrols it
+    (kiosk.app_enrol_qr), start its hub link on the running loop with the config read afresh
+    (first boot's overlay now names the hub; the token is the file the enrolment wrote), so the
+    console sees the lane without a restart. Returns the list the started link is put in (empty
+    until then; the caller stops what is in it)."""
+    started: list[LaneLink] = []
+    pending: set[asyncio.Task[None]] = set()
+    enrolment = controller.enrolment
+    if enrolment is None or not enrolment.pending:
+        return started
+
+    async def start() -> None:
+        fresh = load_config(config.source) if config.source is not None else config
+        link = await start_link(fresh, controller)
+        if link is not None:
+            started.append(link)
+
+    def enrolled() -> None:
+        task = asyncio.get_running_loop().create_task(start())
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    enrolment.on_enrolled.append(enrolled)
+    return started
+
+
 async def _watch(controller: LaneController, link: LaneLink) -> None:
     """Devices and the outbox (the uploader is another process) change without a command."""
     last: Any = None

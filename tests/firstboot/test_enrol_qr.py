@@ -17,6 +17,8 @@ from kiosk.app import build_controller, devices_of, load
 from kiosk.app_devices import LaneDevices
 from kiosk.app_enrol_qr import parse_enrol_code
 from kiosk.app_firstboot import Firstboot
+from kiosk.app_link import link_after_enrolment
+from kiosk.lane.link import LaneLink
 from kiosk.ui import intents as ui
 from tests.hub.hubtest import Hub, running_hub
 
@@ -35,10 +37,11 @@ async def until(check: Callable[[], bool], what: str, timeout_s: float = 10.0) -
     raise AssertionError(f"timed out waiting until {what}")
 
 
-def run_unenrolled_lane(tmp: Path, body: Callable[[Any, ScannerSimulator, Hub],
+def run_unenrolled_lane(tmp: Path, body: Callable[[Any, ScannerSimulator, Hub, list[LaneLink]],
                                                   Awaitable[None]]) -> Path:
     """A lane whose first boot found no provisioning file (device id lane-5), with a serial
-    scanner, beside a real hub; runs `body(controller, scanner, hub)`. Returns the state dir."""
+    scanner, beside a real hub, wired as `kiosk run` wires it (the hub link starts once a code
+    enrols it); runs `body(controller, scanner, hub, links)`. Returns the state dir."""
     state = tmp / "state"
     state.mkdir()
     (state / "device-id").write_text("lane-5\n")  # as the provisioning file would name it
@@ -49,6 +52,7 @@ def run_unenrolled_lane(tmp: Path, body: Callable[[Any, ScannerSimulator, Hub],
     controller = build_controller(config)
 
     async def main() -> None:
+        links = link_after_enrolment(config, controller)
         loop = asyncio.get_running_loop()
         devices = LaneDevices(devices_of(config), controller, refresh=lambda: None,
                               post=loop.call_soon_threadsafe, backoff_s=(0.05, 0.1))
@@ -57,7 +61,11 @@ def run_unenrolled_lane(tmp: Path, body: Callable[[Any, ScannerSimulator, Hub],
             await until(lambda: all(s.device.is_open for s in devices.supervisors),
                         "the scanner is open")
             async with running_hub(tmp / "hub.sqlite") as hub:
-                await body(controller, scanner, hub)
+                try:
+                    await body(controller, scanner, hub, links)
+                finally:
+                    for link in links:
+                        await link.stop()
         finally:
             await devices.stop()
 
@@ -70,7 +78,8 @@ def run_unenrolled_lane(tmp: Path, body: Callable[[Any, ScannerSimulator, Hub],
 
 
 def test_a_scanned_enrolment_code_enrols_the_lane_and_it_starts_selling(tmp_path: Path) -> None:
-    async def body(controller: Any, scanner: ScannerSimulator, hub: Hub) -> None:
+    async def body(controller: Any, scanner: ScannerSimulator, hub: Hub,
+                   links: list[LaneLink]) -> None:
         assert controller.config.lane.id == "lane-5"
         assert controller.view().screen == "not_enrolled"
         assert "no kiosk-provision.toml" in controller.view().notice_text
@@ -83,6 +92,9 @@ def test_a_scanned_enrolment_code_enrols_the_lane_and_it_starts_selling(tmp_path
         scanner.scan(f"KIOSK-ENROL:{hub.url}|{code}", aim="]Q1")
         await until(lambda: controller.view().screen != "not_enrolled", "the lane is enrolled")
         assert controller.view().screen == "attract"
+        # The console sees the lane at once: its hub link starts without a restart.
+        await until(lambda: bool(links) and links[0].connected, "the lane's hub link is up")
+        assert links[0].lane_id == "lane-5"
         await asyncio.sleep(0.3)  # a hand needs longer than the scanner's double-read guard
         scanner.scan(MILK)
         await until(lambda: len(controller.checkout.basket) == 1, "the milk is sold")
@@ -101,7 +113,8 @@ def test_a_scanned_enrolment_code_enrols_the_lane_and_it_starts_selling(tmp_path
 
 
 def test_a_refused_enrolment_code_shows_the_hubs_reason(tmp_path: Path) -> None:
-    async def body(controller: Any, scanner: ScannerSimulator, hub: Hub) -> None:
+    async def body(controller: Any, scanner: ScannerSimulator, hub: Hub,
+                   links: list[LaneLink]) -> None:
         code = hub.store.create_enrol_code("lane-7")  # made for another lane
         scanner.scan(f"KIOSK-ENROL:{hub.url}|{code}", aim="]Q1")
         await until(lambda: "another device" in controller.view().notice_text,
@@ -109,6 +122,7 @@ def test_a_refused_enrolment_code_shows_the_hubs_reason(tmp_path: Path) -> None:
         assert controller.view().screen == "not_enrolled"
         assert "Kasse nicht angemeldet: enrolment of lane-5 failed" in \
             controller.view().notice_text
+        assert links == []  # no link for a lane the hub refused
 
     state = run_unenrolled_lane(tmp_path, body)
     assert not (state / "hub-token").exists()
