@@ -1,0 +1,156 @@
+#!/bin/bash
+# shellcheck disable=SC2317  # (functions run through check/soft look unreachable to it)
+# Checks a built arm64 Raspberry Pi image against what a Pi 4 needs, by reading the partitions
+# straight out of the .raw at their offsets (loop devices on the build VMs show no partitions):
+# sfdisk for the table, mtools for the FAT partitions, debugfs for the ext4 ones. No mounts,
+# no root needed, the image is only read. build.sh runs it after an arm64 build;
+# `make image-check IMAGE_ARCH=arm64` runs it alone.
+# Prints one line per check (ok / warn / FAIL) and exits 1 if any check failed.
+# Usage: check-arm64-image.sh [IMAGE]   (default build/image/kiosk-arm64.raw)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+img=${1:-$repo/build/image/kiosk-arm64.raw}
+[ -e "$img" ] || { echo "No image at $img; run make image IMAGE_ARCH=arm64 first." >&2; exit 1; }
+for tool in sfdisk mtype mdir debugfs python3; do
+  command -v "$tool" >/dev/null || {
+    echo "check-arm64-image needs $tool: apt-get install fdisk mtools e2fsprogs python3" >&2; exit 1; }
+done
+failed=0
+ok() { echo "ok:   $*"; }
+warn() { echo "warn: $*"; }
+fail() { echo "FAIL: $*"; failed=1; }
+# check OK-TEXT FAIL-TEXT COMMAND...: ok or FAIL by the command's exit status; soft: warn, not FAIL.
+check() { local good=$1 bad=$2; shift 2; if "$@"; then ok "$good"; else fail "$bad"; fi; }
+soft() { local good=$1 bad=$2; shift 2; if "$@"; then ok "$good"; else warn "$bad"; fi; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+# --- partition table ---------------------------------------------------------------------------
+sfdisk -J "$img" > "$tmp/table.json"
+table_label=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["partitiontable"]["label"])' "$tmp/table.json")
+# "number name start_byte size_byte type" per partition
+python3 - "$tmp/table.json" > "$tmp/parts" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["partitiontable"]
+sector = t.get("sectorsize", 512)
+for n, p in enumerate(t["partitions"], 1):
+    print(n, p.get("name", "-") or "-", p["start"] * sector, p["size"] * sector, p["type"])
+PY
+part() { awk -v n="$1" '$2 == n { print $'"$2"' }' "$tmp/parts"; }   # part NAME FIELD
+expected="autoboot boot-a boot-b rootfs-a rootfs-b data"
+actual=$(awk '{ print $2 }' "$tmp/parts" | tr '\n' ' ' | sed 's/ $//')
+if [ "$actual" = "$expected" ]; then
+  ok "partitions 1-6 are $expected ($table_label)"
+else
+  fail "partitions are '$actual', expected '$expected'"
+fi
+if [ "$table_label" = gpt ]; then
+  warn "GPT: the Pi 4 EEPROM boots GPT, but autoboot.txt boot_partition=2/3 on GPT needs a start4.elf" \
+    "from 2025-02 or later (rpi-eeprom#654, #668); Debian's raspi-firmware is older (see below)"
+fi
+fat() { echo "$img@@$(part "$1" 3)"; }          # mtools image spec for partition NAME
+ext() { echo "$img?offset=$(part "$1" 3)"; }    # debugfs device spec for partition NAME
+num() { part "$1" 1; }
+
+# --- partition 1: autoboot.txt -----------------------------------------------------------------
+if mtype -i "$(fat autoboot)" ::autoboot.txt > "$tmp/autoboot.txt" 2>/dev/null; then
+  size=$(stat -c %s "$tmp/autoboot.txt")
+  check "autoboot.txt is $size bytes (the firmware reads at most 512)" \
+    "autoboot.txt is $size bytes; the firmware reads only 512 (comments count)" [ "$size" -le 512 ]
+  all_part=$(awk '/^\[/{s=$0} s=="[all]" && /^boot_partition=/{split($0,a,"="); print a[2]}' "$tmp/autoboot.txt")
+  try_part=$(awk '/^\[/{s=$0} s=="[tryboot]" && /^boot_partition=/{split($0,a,"="); print a[2]}' "$tmp/autoboot.txt")
+  check "autoboot.txt: tryboot_a_b=1" "autoboot.txt: no tryboot_a_b=1" grep -q '^tryboot_a_b=1' "$tmp/autoboot.txt"
+  check "autoboot.txt: [all] boot_partition=$all_part is boot-a" \
+    "autoboot.txt: [all] boot_partition='$all_part', boot-a is partition $(num boot-a)" [ "$all_part" = "$(num boot-a)" ]
+  check "autoboot.txt: [tryboot] boot_partition=$try_part is boot-b" \
+    "autoboot.txt: [tryboot] boot_partition='$try_part', boot-b is partition $(num boot-b)" [ "$try_part" = "$(num boot-b)" ]
+else
+  fail "no autoboot.txt on partition 1"
+fi
+
+# --- partition 2: boot slot A ------------------------------------------------------------------
+mdir -b -i "$(fat boot-a)" :: 2>/dev/null | sed 's|^::/||' > "$tmp/boot-a.ls" || true
+for f in start4.elf fixup4.dat bcm2711-rpi-4-b.dtb config.txt cmdline.txt vmlinuz initrd.img; do
+  check "boot-a has $f" "boot-a has no $f" grep -qx "$f" "$tmp/boot-a.ls"
+done
+mtype -i "$(fat boot-a)" ::config.txt > "$tmp/config.txt" 2>/dev/null || true
+for line in arm_64bit=1 kernel=vmlinuz 'initramfs initrd.img followkernel'; do
+  check "config.txt: $line" "config.txt lacks '$line'" grep -qx "$line" "$tmp/config.txt"
+done
+mtype -i "$(fat boot-a)" ::cmdline.txt > "$tmp/cmdline.txt" 2>/dev/null || true
+one_root_line() { [ "$(wc -l < "$tmp/cmdline.txt")" -le 1 ] && grep -q 'root=PARTLABEL=rootfs-a ' "$tmp/cmdline.txt"; }
+check "cmdline.txt: one line, root=PARTLABEL=rootfs-a" "cmdline.txt: not one line with root=PARTLABEL=rootfs-a" one_root_line
+mcopy -n -i "$(fat boot-a)" ::vmlinuz "$tmp/vmlinuz" 2>/dev/null || true
+if [ -s "$tmp/vmlinuz" ]; then
+  magic=$(od -An -tx1 -j56 -N4 "$tmp/vmlinuz" | tr -d ' ')   # arm64 Image header "ARM\x64"
+  gz=$(od -An -tx1 -N2 "$tmp/vmlinuz" | tr -d ' ')
+  if [ "$magic" = 41524d64 ]; then ok "vmlinuz is an arm64 Image ($(($(stat -c %s "$tmp/vmlinuz") / 1048576)) MB)"
+  elif [ "$gz" = 1f8b ]; then ok "vmlinuz is a gzip-compressed kernel (the Pi 4 firmware inflates it)"
+  else fail "vmlinuz is neither an arm64 Image nor gzip"; fi
+fi
+# --- partition 3: boot slot B, empty FAT ---------------------------------------------------------
+if mdir -i "$(fat boot-b)" :: > "$tmp/boot-b.ls" 2>&1; then
+  files=$(mdir -b -i "$(fat boot-b)" :: 2>/dev/null | wc -l)
+  soft "boot-b is an empty FAT file system" "boot-b holds $files files" [ "$files" = 0 ]
+else
+  fail "boot-b is not a FAT file system"
+fi
+
+# --- partition 4: root A -----------------------------------------------------------------------
+root=$(ext rootfs-a)
+rcat() { debugfs -R "cat $1" "$root" 2>/dev/null; }
+rexists() { debugfs -R "stat $1" "$root" 2>&1 | grep -q '^Inode:'; }
+if debugfs -R 'stats' "$root" 2>/dev/null | grep -q '^Filesystem state:'; then
+  ok "rootfs-a is ext4"
+else
+  fail "rootfs-a is not an ext4 file system"
+fi
+rcat /usr/lib/kiosk-release > "$tmp/kiosk-release" || true
+check "rootfs-a: /usr/lib/kiosk-release says arm64 (commit $(sed -n 's/^KIOSK_COMMIT=//p' "$tmp/kiosk-release"))" \
+  "rootfs-a: no arm64 /usr/lib/kiosk-release" grep -qx 'KIOSK_IMAGE_ARCHITECTURE=arm64' "$tmp/kiosk-release"
+check "rootfs-a: the kiosk venv (/opt/kiosk/venv/bin/kiosk)" "rootfs-a: no /opt/kiosk/venv/bin/kiosk" \
+  rexists /opt/kiosk/venv/bin/kiosk
+debugfs -R 'dump /usr/bin/python3.11 '"$tmp/python" "$root" >/dev/null 2>&1 || true
+machine=$(od -An -tx1 -j18 -N2 "$tmp/python" 2>/dev/null | tr -d ' ')
+check "rootfs-a: /usr/bin/python3.11 is an aarch64 ELF" "rootfs-a: /usr/bin/python3.11 is not aarch64 (e_machine $machine)" \
+  [ "$machine" = b700 ]
+# Every unit of the repo's systemd/ with an [Install] section is enabled where it says.
+for unit in "$repo"/systemd/*.service "$repo"/systemd/*.timer; do
+  target=$(sed -n 's/^WantedBy=//p' "$unit" | head -1)
+  [ -n "$target" ] || continue
+  u=$(basename "$unit")
+  check "rootfs-a: $u enabled ($target)" "rootfs-a: $u is not enabled in $target.wants" \
+    rexists "/etc/systemd/system/$target.wants/$u"
+done
+mid=$(rcat /etc/machine-id || true)
+check "rootfs-a: /etc/machine-id 'uninitialized' (made per device at boot)" \
+  "rootfs-a: /etc/machine-id is '$mid', not 'uninitialized'" [ "$mid" = uninitialized ]
+for f in /etc/ssh/ssh_host_rsa_key /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ecdsa_key \
+         /var/lib/systemd/credential.secret /var/lib/systemd/random-seed /usr/lib/kiosk/rpi; do
+  if rexists "$f"; then fail "rootfs-a: $f is in the image"; fi
+done
+ok "rootfs-a: no ssh host keys, credential.secret, random-seed or firmware staging"
+var_empty() { ! debugfs -R 'ls /var' "$root" 2>/dev/null | tr -s ' ' '\n' | grep -qvx -e '' -e . -e .. -e '[0-9]*' -e '([0-9]*)'; }
+soft "rootfs-a: /var is an empty mount point (the data partition)" "rootfs-a: /var is not empty" var_empty
+soft "rootfs-a: /etc/rauc/system.conf" "rootfs-a: no RAUC system.conf" rexists /etc/rauc/system.conf
+soft "rootfs-a: RAUC keyring" "rootfs-a: no RAUC keyring (KIOSK_RAUC_KEYRING unset): this image refuses every update bundle" \
+  rexists /etc/rauc/keyring.pem
+
+# --- partition 5: root B, empty; partition 6: data (/var) ----------------------------------------
+if [ "$(head -c 1M < <(tail -c +"$(( $(part rootfs-b 3) + 1 ))" "$img") | tr -d '\0' | wc -c)" = 0 ]; then
+  ok "rootfs-b is empty (its first MB is zeros)"
+else
+  fail "rootfs-b is not empty"
+fi
+data=$(ext data)
+dexists() { debugfs -R "stat $1" "$data" 2>&1 | grep -q '^Inode:'; }
+check "data: /var/lib/kiosk is there (tmpfiles at build time)" "data: no /var/lib/kiosk" dexists /lib/kiosk
+for f in /lib/systemd/credential.secret /lib/systemd/random-seed /lib/dbus/machine-id; do
+  if dexists "$f"; then fail "data: /var$f is in the image"; fi
+done
+ok "data: no credential.secret, random-seed or dbus machine-id"
+fw=$(debugfs -R 'cat /lib/dpkg/status' "$data" 2>/dev/null | awk '/^Package: /{p=$2} p=="raspi-firmware" && /^Version: /{print $2}')
+kernel=$(debugfs -R 'cat /lib/dpkg/status' "$data" 2>/dev/null | awk '/^Package: /{p=$2} p ~ /^linux-image-[0-9].*-arm64$/ && /^Version: /{print p" "$2}')
+echo "info: raspi-firmware ${fw:-?} (its start4.elf is what the Pi runs), ${kernel:-kernel ?}"
+
+if [ "$failed" = 0 ]; then echo "check-arm64-image: all checks passed ($img)"; else echo "check-arm64-image: FAILED ($img)"; fi
+exit "$failed"
