@@ -118,6 +118,9 @@ def make_window(
 ) -> Any:
     """The Kivy window over `controller`; its UI clock drives the controller's timers."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
+    # Kivy logs through our logging (one line each in the journal, at our level), not
+    # through its own coloured console copy and a log file on the SD card.
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     from kiosk.ui.app import KioskApp  # imports Kivy: only when a window is wanted
 
     def tick() -> None:

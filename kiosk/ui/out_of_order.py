@@ -99,6 +99,9 @@ def _show(title: str, ask: str, why: str) -> None:
     import os
 
     os.environ.setdefault("KIVY_NO_ARGS", "1")
+    # Kivy logs through our logging (one line each in the journal, at our level), not
+    # through its own coloured console copy and a log file on the SD card.
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     from kivy.app import App
     from kivy.config import Config
 

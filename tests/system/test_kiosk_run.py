@@ -46,8 +46,9 @@ def test_kiosk_run_tells_systemd_it_is_ready_keeps_the_watchdog_fed_and_stops_on
                       encoding="utf-8")
     env = {k: v for k, v in os.environ.items()
            if k not in ("DISPLAY", "WAYLAND_DISPLAY", "KIVY_GL_BACKEND", "KIVY_WINDOW")}
+    # The environment kiosk.service gives it (no KIVY_NO_CONSOLELOG: what reaches the journal)
     env.update(NOTIFY_SOCKET=str(tmp_path / "notify"), WATCHDOG_USEC="1000000",
-               KIVY_HOME=str(tmp_path / "kivy"), KIVY_NO_CONSOLELOG="1")
+               KIVY_HOME=str(tmp_path / "kivy"))
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "kiosk", "--config", str(config), "run"],
@@ -71,6 +72,14 @@ def test_kiosk_run_tells_systemd_it_is_ready_keeps_the_watchdog_fed_and_stops_on
         if proc.stderr:
             proc.stderr.close()
     assert "Traceback" not in stderr, stderr
+    # What the journal gets: each line once, in our format (Kivy's own coloured console copy
+    # doubled every line), and no log files of Kivy's own on the SD card.
+    lines = stderr.splitlines()
+    ready_lines = [line for line in lines if "first frame drawn" in line]
+    assert len(ready_lines) == 1, stderr
+    assert any(" INFO kivy: Window: Provider: " in line for line in lines), stderr
+    assert not [line for line in lines if "\x1b[" in line or line.startswith("[INFO")], stderr
+    assert not (tmp_path / "kivy" / "logs").exists()
     assert ready_s < START_TIMEOUT_S
     # the journal the kiosk opened holds the lane it opened (closed until an attendant opens it)
     assert (tmp_path / "data" / "journal.sqlite").exists()
