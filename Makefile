@@ -14,7 +14,7 @@ TEST_DEB_PACKAGES += systemd  # systemd-analyze verify/security on the units (te
 TEST_DEB_PACKAGES += debootstrap systemd-container  # the units booted under real systemd (tests/systemd/test_nspawn.py)
 TEST_DEB_PACKAGES += rauc squashfs-tools e2fsprogs dosfstools mtools openssl shellcheck  # update bundle build, signature check and backend scripts (tests/updates)
 
-.PHONY: run test test-boot lint typecheck bench clean system-deps test-system-deps image image-test
+.PHONY: run test test-boot lint typecheck bench clean system-deps test-system-deps image image-test image-check
 
 run: $(STAMP)
 	$(VENV)/bin/kiosk run $(ARGS)
@@ -53,7 +53,13 @@ image: $(STAMP)
 	KIOSK_MKOSI_TOOLS=$(IMAGE_TOOLS) PYTHON=$(abspath $(PY)) provisioning/mkosi/build.sh $(IMAGE_ARCH)
 
 image-test:
-	provisioning/mkosi/image-test.sh
+	provisioning/mkosi/image-test$(if $(filter arm64,$(IMAGE_ARCH)),-arm64).sh
+
+# arm64: `make image-test IMAGE_ARCH=arm64` boots the Pi image's own kernel and root A under
+# qemu-system-aarch64 -M virt (not the Pi firmware); `make image-check` checks its partitions
+# against what a Pi 4 needs (build.sh runs it after an arm64 build).
+image-check:
+	provisioning/mkosi/check-arm64-image.sh
 
 # A signed RAUC update bundle (provisioning/rauc/make-bundle, checked by check-bundle):
 # `make bundle ROOTFS=DIR|FILE.ext4 BOOT=DIR|FILE.vfat [CERT=... KEY=...]`. Without CERT and KEY
