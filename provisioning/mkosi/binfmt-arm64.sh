@@ -1,6 +1,6 @@
 #!/bin/bash
 # Makes arm64 binaries run on this x86-64 build machine, for the arm64 image build (build.sh)
-# and its checks: installs qemu-user-static, mounts binfmt_misc if it is absent, and registers
+# and its checks: installs qemu-user-static (and fdisk, mtools for check-arm64-image.sh), mounts binfmt_misc if it is absent, and registers
 # qemu-aarch64 with the F flag (the interpreter is opened now, so it works inside the tools
 # chroot and mkosi's sandboxes, where /usr/bin/qemu-aarch64-static does not exist). The entry
 # goes on the persistent /proc/sys/fs/binfmt_misc mount: one made in a private mount namespace
@@ -10,10 +10,14 @@ mnt=/proc/sys/fs/binfmt_misc
 fail() { echo "arm64 build: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || fail "needs root to register qemu-aarch64 in binfmt_misc (run make image as root)."
-if ! dpkg-query -W -f='${Status}' qemu-user-static 2>/dev/null | grep -q 'ok installed'; then
-  echo "Installing qemu-user-static"
+missing=$(for p in qemu-user-static fdisk mtools e2fsprogs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"
+done | tr '\n' ' ')
+if [ -n "${missing// /}" ]; then
+  echo "Installing $missing"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends qemu-user-static
+  # shellcheck disable=SC2086  # a list of package names
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $missing
 fi
 if [ ! -e "$mnt/register" ]; then
   grep -qw binfmt_misc /proc/filesystems || modprobe binfmt_misc 2>/dev/null || true

@@ -68,3 +68,7 @@ used_b=$(( $(stat -c %b "$img") * $(stat -c %B "$img") ))
 printf '{"image": "%s", "arch": "%s", "commit": "%s", "size_mb": %d, "allocated_mb": %d, "build_s": %d}\n' \
   "build/image/kiosk-$arch.raw" "$arch" "$commit" $((size_b / 1048576)) $((used_b / 1048576)) \
   $((end_s - start_s)) | tee "$out/kiosk-$arch.build.json"
+if [ "$arch" = arm64 ]; then
+  # The Pi image's partitions against what a Pi 4 needs (also `make image-check`).
+  "$repo/provisioning/mkosi/check-arm64-image.sh" "$img"
+fi
