@@ -139,8 +139,11 @@ def phase_watchdog(report: dict[str, Any], scanner: Scanner) -> None:
     wait_for("the first scan in the journal", lambda: lines_added() >= 1)
     report["unit_token_before"] = UNIT_TOKEN.exists()
     # Enrolment finishes meanwhile: first boot encrypts the token where systemd searches it.
-    subprocess.run(["systemd-creds", "encrypt", "--name=hub-token", "-", str(CREDENTIAL)],
-                   input=TOKEN, check=True)
+    encrypt = subprocess.run(["systemd-creds", "encrypt", "--name=hub-token", "-",
+                              str(CREDENTIAL)], input=TOKEN, capture_output=True, check=False)
+    if encrypt.returncode != 0:
+        raise RuntimeError(f"systemd-creds encrypt: exit {encrypt.returncode}: "
+                           f"{encrypt.stderr.decode(errors='replace')}")
     hung_pid = int(show(UNIT)["MainPID"])
     report["hung_pid"] = hung_pid
     os.kill(hung_pid, signal.SIGSTOP)  # the UI loop stops: no more WATCHDOG=1
