@@ -13,11 +13,18 @@ what it saw to /out/report.json (then the unit's ExecStopPost powers the contain
 4. break the config and kill the kiosk, so every restart fails, until the start limit fails the
    unit and OnFailure= starts kiosk-out-of-order.service.
 
+The update health gate runs three times on the way, as kiosk-healthy.service (with a test
+drop-in: a 3 s stable window and a fake `rauc` first on PATH that records its arguments): after
+READY and the stable window (it must mark the slot good), after the watchdog restart and after
+the start limit (it must refuse and say why). At each state the gate's own `systemctl show`
+question is recorded verbatim: tests/updates/fixtures are these texts.
+
 Standard library only: it runs with the venv's Python but must not import the kiosk.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -46,6 +53,14 @@ FIRST_ITEM = b"]E04200100000016\r"
 SECOND_ITEM = b"]E04200100000023\r"
 READY_TIMEOUT_S = 60.0
 STEP_TIMEOUT_S = 40.0
+# The health gate (kiosk/app_health.py asks exactly this) and its test double for rauc.
+GATE = "kiosk-healthy.service"
+GATE_PROPS = "ActiveState,SubState,NRestarts,ActiveEnterTimestampMonotonic"
+GATE_STABLE_S = 3  # the drop-in's --stable-s (the appliance's is 300)
+RAUC_CONF = Path("/etc/rauc/system.conf")  # kiosk-healthy.service's ConditionPathExists=
+FAKE_BIN = Path("/run/kiosk-nspawn-test/bin")  # first on the gate's PATH (the drop-in)
+FAKE_LOG_DIR = Path("/run/kiosk-nspawn-test/log")  # ReadWritePaths= in the drop-in
+RAUC_LOG = FAKE_LOG_DIR / "rauc.log"
 
 
 class Scanner:
@@ -109,6 +124,47 @@ def lines_added() -> int:
     return sum(1 for fact in basket_facts() if fact["kind"] == "lines_added")
 
 
+def gate_show() -> str:
+    """`systemctl show` of kiosk.service as the health gate asks it, verbatim."""
+    return subprocess.run(["systemctl", "show", "-p", GATE_PROPS, UNIT], capture_output=True,
+                          text=True, check=False).stdout
+
+
+def install_fake_rauc() -> None:
+    """What the gate needs on a lane without RAUC: its config (the unit's condition) and a
+    `rauc` that records how it was called."""
+    RAUC_CONF.parent.mkdir(parents=True, exist_ok=True)
+    RAUC_CONF.write_text("# kiosk-nspawn-test: only kiosk-healthy.service's condition\n")
+    FAKE_BIN.mkdir(parents=True, exist_ok=True)
+    FAKE_LOG_DIR.mkdir(parents=True, exist_ok=True)
+    rauc = FAKE_BIN / "rauc"
+    rauc.write_text(f'#!/bin/sh\necho "$*" >> {RAUC_LOG}\n')
+    rauc.chmod(0o755)
+
+
+def run_gate() -> dict[str, Any]:
+    """Start kiosk-healthy.service (a oneshot: returns when it is done) and say what it did:
+    its result, exit status, what it printed and the rauc calls it made."""
+    before = len(journal(GATE))
+    RAUC_LOG.unlink(missing_ok=True)
+    subprocess.run(["systemctl", "start", GATE], capture_output=True, check=False)
+    state = subprocess.run(["systemctl", "show", "-p", "Result,ExecMainStatus", GATE],
+                           capture_output=True, text=True, check=False).stdout
+    values = dict(line.split("=", 1) for line in state.splitlines() if "=" in line)
+
+    def said() -> list[str]:
+        return [line for line in journal(GATE)[before:]
+                if "Healthy:" in line or "Not marking" in line or "kiosk:" in line]
+
+    # The service's stdout reaches the journal a moment after systemd saw it exit; a verdict
+    # that never comes shows as an empty "said" in the report.
+    with contextlib.suppress(TimeoutError):
+        wait_for("the gate's verdict in its journal", lambda: bool(said()), 10.0)
+    return {"result": values.get("Result"), "status": values.get("ExecMainStatus"),
+            "said": said(), "log": journal(GATE)[before:],
+            "rauc": RAUC_LOG.read_text().splitlines() if RAUC_LOG.exists() else []}
+
+
 def journal(unit: str) -> list[str]:
     out = subprocess.run(["journalctl", "--no-pager", "-o", "cat", "-u", unit],
                          capture_output=True, text=True, check=False).stdout
@@ -129,8 +185,19 @@ def phase_ready(report: dict[str, Any], scanner: Scanner) -> None:
     # A lane not enrolled yet: no hub token on the data partition. It must start all the same.
     report["token_before"] = CREDENTIAL.exists()
     subprocess.run(["systemctl", "start", "--no-block", UNIT], check=True)
-    report["ready_s"] = wait_for("kiosk.service active (READY=1)", is_active, READY_TIMEOUT_S)
+    started = time.monotonic()
+    wait_for("kiosk.service activating", lambda: show(UNIT).get("ActiveState") != "inactive")
+    report["shows"]["waiting_for_ready"] = gate_show()
+    wait_for("kiosk.service active (READY=1)", is_active, READY_TIMEOUT_S)
+    report["ready_s"] = round(time.monotonic() - started, 2)
     report["after_ready"] = show(UNIT)
+    report["shows"]["ready"] = gate_show()
+
+
+def phase_gate_after_ready(report: dict[str, Any]) -> None:
+    install_fake_rauc()
+    time.sleep(GATE_STABLE_S + 1)  # the stable window, from READY
+    report["gate_after_ready"] = run_gate()
 
 
 def phase_watchdog(report: dict[str, Any], scanner: Scanner) -> None:
@@ -154,6 +221,7 @@ def phase_watchdog(report: dict[str, Any], scanner: Scanner) -> None:
 
     report["restart_s"] = wait_for("a new kiosk process READY after the hang", restarted)
     report["after_restart"] = show(UNIT)
+    report["shows"]["restarted"] = gate_show()
     report["unit_token_after"] = UNIT_TOKEN.exists() and UNIT_TOKEN.read_bytes() == TOKEN
     wait_for("the restarted kiosk connects to the scanner", lambda: scanner.links() >= 2)
     scanner.scan(SECOND_ITEM)
@@ -165,6 +233,10 @@ def phase_start_limit(report: dict[str, Any]) -> None:
     # A config the kiosk refuses: every start now exits 1 with the reason, as after a bad update.
     CONFIG.write_text("[lane]\nwindow_size = [0, 800]\n")
     os.kill(int(show(UNIT)["MainPID"]), signal.SIGKILL)
+    # Between the crash and the restart (RestartSec=2), as the gate would see it.
+    wait_for("kiosk.service waiting to restart",
+             lambda: show(UNIT).get("SubState") == "auto-restart", 10.0)
+    report["shows"]["auto_restart"] = gate_show()
 
     def out_of_order_started() -> bool:
         return show(OUT_OF_ORDER).get("ExecMainStartTimestampMonotonic", "0") not in ("", "0")
@@ -173,19 +245,23 @@ def phase_start_limit(report: dict[str, Any]) -> None:
                                        out_of_order_started, 60.0)
     time.sleep(3.0)  # the out-of-order screen should still be up, not restarting itself
     report["after_start_limit"] = show(UNIT)
+    report["shows"]["start_limit"] = gate_show()
     report["out_of_order"] = show(OUT_OF_ORDER)
 
 
 def main() -> None:
-    report: dict[str, Any] = {"phases": []}
+    report: dict[str, Any] = {"phases": [], "shows": {}}
     scanner = Scanner()
     try:
         phase_ready(report, scanner)
         report["phases"].append("ready")
+        phase_gate_after_ready(report)
         phase_watchdog(report, scanner)
         report["phases"].append("watchdog")
+        report["gate_after_restart"] = run_gate()
         phase_start_limit(report)
         report["phases"].append("start_limit")
+        report["gate_after_start_limit"] = run_gate()
     except Exception:  # the report says what failed; the test turns that into its message
         report["error"] = traceback.format_exc()
     finally:

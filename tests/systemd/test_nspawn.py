@@ -37,6 +37,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.boot,
 REPO = Path(__file__).resolve().parents[2]
 VENV = Path(sys.prefix)
 UNITS = REPO / "systemd"
+SHOW_FIXTURES = REPO / "tests" / "updates" / "fixtures"
 WATCHDOG_S = 4
 
 # What the container cannot give the kiosk, and why each line is here. Everything else in
@@ -56,6 +57,16 @@ WatchdogSec={WATCHDOG_S}
 # The repo, its venv or the venv's Python (pyenv) may live under /root or /home, which
 # ProtectHome=yes hides; on the appliance everything is in /opt/kiosk.
 KIOSK_IN_HOME = "ProtectHome=read-only\n"
+
+# The update health gate as the appliance runs it, but with a 3 s stable window instead of 300 s
+# and a fake `rauc` (the probe writes it) first on PATH, which may write its record.
+GATE_DROP_IN = """\
+[Service]
+ExecStart=
+ExecStart=/opt/kiosk/venv/bin/kiosk healthy --stable-s 3
+Environment=PATH=/run/kiosk-nspawn-test/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin
+ReadWritePaths=/run/kiosk-nspawn-test/log
+"""
 
 PROBE_UNIT = f"""\
 [Unit]
@@ -89,8 +100,10 @@ def _stage(etc: Path) -> dict[str, Path]:
     drop_in = HEADLESS_DROP_IN
     prefix = nspawn_host.python_prefix(VENV)
     used = [REPO, VENV.resolve(), *([prefix] if prefix is not None else [])]
+    gate_drop_in = GATE_DROP_IN
     if any(path.is_relative_to(home) for path in used for home in ("/root", "/home")):
         drop_in += KIOSK_IN_HOME
+        gate_drop_in += KIOSK_IN_HOME
     binds["tmpfiles.d"].mkdir()
     if any(path.is_relative_to("/root") for path in used):
         # The container's /root is made 0750 on its tmpfs root; the kiosk user must reach the
@@ -100,11 +113,14 @@ def _stage(etc: Path) -> dict[str, Path]:
     # the service gets an empty /tmp of its own. Bind the repo (and its venv, Python) back in.
     in_tmp = [path for path in used if path.is_relative_to("/tmp")]
     if in_tmp:
-        drop_in += "BindReadOnlyPaths=" + " ".join(str(p) for p in in_tmp) + "\n"
-    for unit in ("kiosk.service", "kiosk-out-of-order.service"):
+        bind_back = "BindReadOnlyPaths=" + " ".join(str(p) for p in in_tmp) + "\n"
+        drop_in += bind_back
+        gate_drop_in += bind_back
+    for unit, text in (("kiosk.service", drop_in), ("kiosk-out-of-order.service", drop_in),
+                       ("kiosk-healthy.service", gate_drop_in)):
         (system / unit).write_text((UNITS / unit).read_text())
         (system / f"{unit}.d").mkdir()
-        (system / f"{unit}.d" / "50-nspawn-test.conf").write_text(drop_in)
+        (system / f"{unit}.d" / "50-nspawn-test.conf").write_text(text)
     (system / "kiosk-probe.service").write_text(PROBE_UNIT)
     (system / TARGET).write_text(TARGET_UNIT)
     for folder, source in (("sysusers.d", UNITS / "sysusers.d"),
@@ -206,3 +222,67 @@ def test_repeated_failed_starts_hit_the_start_limit_and_start_the_out_of_order_u
     # Still up a few seconds later: the out-of-order screen does not crash-loop itself.
     assert (screen["ActiveState"], screen["NRestarts"]) == ("active", "0"), \
         "\n".join(report["out_of_order_log"][-40:])
+
+
+# --- the update health gate (kiosk-healthy.service) against the real kiosk.service ----------
+
+
+def _gate(report: dict[str, Any], when: str) -> dict[str, Any]:
+    gate: dict[str, Any] | None = report.get(f"gate_{when}")
+    assert gate is not None, _explain(report)
+    return gate
+
+
+def test_the_health_gate_marks_the_slot_good_once_the_kiosk_stayed_up(
+        report: dict[str, Any]) -> None:
+    gate = _gate(report, "after_ready")
+    assert (gate["result"], gate["status"]) == ("success", "0"), gate["log"]
+    assert gate["rauc"] == ["status mark-good booted"], gate["log"]
+    assert any("reached READY and stayed up for" in line
+               and "Marked the booted slot good." in line for line in gate["said"]), gate["log"]
+
+
+def test_the_health_gate_refuses_after_a_watchdog_restart_and_says_why(
+        report: dict[str, Any]) -> None:
+    gate = _gate(report, "after_restart")
+    assert (gate["result"], gate["status"]) == ("exit-code", "1"), gate["log"]
+    assert gate["rauc"] == [], "a restarted kiosk's slot must stay unconfirmed"
+    assert any("Not marking this slot good: kiosk.service was restarted 1 time since boot"
+               in line for line in gate["said"]), gate["log"]
+
+
+def test_the_health_gate_refuses_when_the_kiosk_hit_the_start_limit(
+        report: dict[str, Any]) -> None:
+    gate = _gate(report, "after_start_limit")
+    assert (gate["result"], gate["status"]) == ("exit-code", "1"), gate["log"]
+    assert gate["rauc"] == []
+    assert any("kiosk.service is failed/failed, not active/running" in line
+               for line in gate["said"]), gate["log"]
+
+
+def _keys_and_states(text: str) -> list[tuple[str, str]]:
+    """The lines of a `systemctl show` text, with timestamps reduced to set (1) or unset (0)."""
+    lines = []
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key.endswith("Monotonic"):
+            value = "0" if value == "0" else "1"
+        lines.append((key, value))
+    return lines
+
+
+def test_the_health_gate_fixtures_are_what_systemd_prints_in_those_states(
+        report: dict[str, Any]) -> None:
+    """tests/updates/fixtures were captured from this boot; they must still match it (keys,
+    their order and the states, not the timestamps). KIOSK_WRITE_SHOW_FIXTURES=1 rewrites
+    them from the boot."""
+    shows: dict[str, str] = report["shows"]
+    assert set(shows) == {"waiting_for_ready", "ready", "restarted", "auto_restart",
+                          "start_limit"}, _explain(report)
+    for name, captured in shows.items():
+        fixture = SHOW_FIXTURES / f"show_{name}.txt"
+        if os.environ.get("KIOSK_WRITE_SHOW_FIXTURES") == "1":
+            fixture.write_text(captured)
+        assert _keys_and_states(fixture.read_text()) == _keys_and_states(captured), (
+            f"{fixture} no longer matches what systemd printed:\n{captured}"
+            "(rewrite with KIOSK_WRITE_SHOW_FIXTURES=1)")
