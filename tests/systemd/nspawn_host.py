@@ -40,6 +40,10 @@ def missing_reason() -> str | None:
         missing.append(str(INIT))
     if missing:
         return f"{', '.join(missing)} not installed; run: {INSTALL_LINE}"
+    if not Path("/bin").is_symlink() or not Path("/lib").is_symlink():
+        # --volatile=yes brings only /usr from the host: /bin and /lib must be links into it.
+        return ("the host is not /usr-merged (/bin, /lib are directories); "
+                "run: apt-get install usrmerge")
     return None
 
 
@@ -76,8 +80,11 @@ def boot_command(*, etc: Mapping[str, Path], out_dir: Path, systemd_state: Path,
     prefix = python_prefix(venv)
     if prefix is not None:
         binds.append(f"--bind-ro={prefix}")
+    # --private-network: the container has only its own loopback, so the probe's scanner on
+    # 127.0.0.1 and whatever the kiosk listens on never meet another run's or the host's ports.
     nspawn = ["systemd-nspawn", "--quiet", "--directory=/", "--volatile=yes",
-              "--register=no", "--keep-unit", "--console=pipe", "--boot", *binds,
+              "--register=no", "--keep-unit", "--console=pipe", "--private-network", "--boot",
+              *binds,
               f"systemd.unit={target}", "systemd.firstboot=0"]
     # nspawn refuses to clean up a /run on disk ("Attempted to remove disk file system"), so it
     # gets a private tmpfs /run in its own mount namespace.
