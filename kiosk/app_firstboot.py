@@ -207,6 +207,26 @@ def encrypt(state_dir: Path, secret: bytes, creds_tool: str) -> Path:
     return cred
 
 
+def spend(path: Path) -> None:
+    """Rename the provisioning file `.used` once the hub took its code. The hub has spent the
+    code by then, so a boot partition that refuses the rename (read-only, full, a broken FAT)
+    must not cost the lane its new token: the failure is logged and first boot goes on to
+    seal the token (the file's code is worthless now)."""
+    try:
+        path.replace(path.with_name(PROVISION_FILE + ".used"))
+        log.info("%s renamed .used (its code is spent)", path)
+    except OSError as err:
+        log.warning("could not rename %s to .used (%s); its code is spent at the hub anyway, "
+                    "delete the file by hand", path, write_failure(err))
+
+
+def write_failure(err: OSError) -> str:
+    """The reason for enrol-status.json when a file could not be written or renamed: the
+    file's own path (the boot partition's kiosk-provision.toml as well as the state folder)."""
+    where = f" {err.filename}" if err.filename else ""
+    return f"cannot write{where}: {err.strerror or err}"
+
+
 async def reach_hub(hub_url: str, wait_s: float) -> None:
     """Wait up to `wait_s` for the hub's /api/v1/health to answer (the network may come up
     late at boot); raises FirstbootError naming the hub when it does not."""
@@ -270,8 +290,7 @@ class Firstboot:
             write_provisioned(self.state_dir, device_id, hub_url or None)
             self._enrol(provision, device_id, hub_url)
         except (FirstbootError, OSError) as err:
-            reason = str(err) if isinstance(err, FirstbootError) else \
-                f"cannot write in {self.state_dir}: {err.strerror or err}"
+            reason = str(err) if isinstance(err, FirstbootError) else write_failure(err)
             log.error("lane not enrolled: %s", reason)
             self._placeholder()
             write_status(self.state_dir, enrolled=False, reason=reason, device_id=device_id,
@@ -296,9 +315,8 @@ class Firstboot:
         else:
             asyncio.run(enrol_device(self.state_dir, hub_url, provision.enrol_code, device_id,
                                      self.network_wait_s))
-            provision.path.replace(provision.path.with_name(PROVISION_FILE + ".used"))
-            log.info("enrolled as %s at %s; %s renamed .used", device_id, hub_url,
-                     provision.path)
+            log.info("enrolled as %s at %s", device_id, hub_url)
+            spend(provision.path)
         self._done(None, device_id, hub_url, seal_token(self.state_dir, self.creds_tool))
 
     def _done(self, provision: Provision | None, device_id: str, hub_url: str,

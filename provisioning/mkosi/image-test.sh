@@ -77,7 +77,7 @@ boot() {
 
 # field LOG NAME: the rest of the first "KIOSK-IMAGE-TEST: NAME ..." line.
 field() {
-  grep -a "KIOSK-IMAGE-TEST: $2 " "$1" | head -1 | sed "s/\r\$//; s/.*KIOSK-IMAGE-TEST: $2 //" || true
+  grep -a "KIOSK-IMAGE-TEST: $2 " "$1" | head -1 | sed 's/\r$//' | awk -v k="KIOSK-IMAGE-TEST: $2 " '{ print substr($0, index($0, k) + length(k)) }' || true
 }
 guest_ready() { grep -ao 'ready_s=[0-9.]*' "$1" | head -1 | cut -d= -f2; }
 
@@ -146,15 +146,15 @@ log1=$work/boot1.log
 hub_token_sha=$(hub_sql "SELECT token_sha256 FROM devices WHERE device_id = ?" "$lane")
 check "hub: the lane is enrolled" "$(hub_sql "SELECT count(*) FROM devices WHERE device_id = ?" "$lane")" 1
 check "hub: the code is spent" "$(hub_sql "SELECT used_at IS NOT NULL FROM enrol_codes WHERE device_id = ?" "$lane")" 1
-check "boot 1: boot partition mounted" "$(field "$log1" "boot partition")" "/dev/vda1 vfat"
+check "boot 1: boot partition (the ESP) mounted" "$(field "$log1" "boot partition")" "/efi /dev/vda1 vfat"
 check "boot 1: enrolled" "$(field "$log1" enrolled)" yes
 check "boot 1: device id" "$(field "$log1" device-id)" "$lane"
 check "boot 1: sealed credential is the hub's token" \
   "$(field "$log1" credential | sed -n 's/^root 600 [0-9]* bytes, decrypts to sha256 //p')" "$hub_token_sha"
 check "boot 1: kiosk.service got the token" "$(field "$log1" "kiosk.service credential")" "$hub_token_sha"
 check "boot 1: no plain token" "$(field "$log1" "plain token")" absent
-check "boot 1: provisioning file gone" "$(field "$log1" "provisioning /boot/firmware/kiosk-provision.toml")" absent
-check "boot 1: provisioning file renamed .used" "$(field "$log1" "provisioning /boot/firmware/kiosk-provision.toml.used")" present
+check "boot 1: provisioning file gone" "$(field "$log1" "provisioning file")" absent
+check "boot 1: provisioning file renamed .used" "$(field "$log1" "provisioning used")" present
 check "ESP after boot 1 (mdir)" \
   "$(mdir -b -i "$disk@@$esp_offset" :: | grep -c 'kiosk-provision.toml$' || true)/$(mdir -b -i "$disk@@$esp_offset" :: | grep -c 'kiosk-provision.toml.used$' || true)" 0/1
 mid1=$(field "$log1" machine-id | cut -d' ' -f1)

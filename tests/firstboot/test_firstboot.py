@@ -53,6 +53,33 @@ def test_first_boot_enrols_seals_the_token_for_root_and_spends_the_code(tmp_path
     assert config.lane.id == "lane-3" and config.sync.hub_url.startswith("http://127.0.0.1:")
 
 
+def test_a_boot_partition_that_refuses_the_rename_does_not_cost_the_lane_its_token(
+        tmp_path: Path) -> None:
+    # Seen in the x86-64 image under qemu: the hub spent the code, then renaming the file on
+    # the boot partition failed, and the lane stayed unenrolled with its token in plain text
+    # (and the next boot's retry of the spent code was refused).
+    state, boot = tmp_path / "state", tmp_path / "boot"
+
+    async def go() -> None:
+        async with running_hub(tmp_path / "hub.sqlite") as hub:
+            code = hub.store.create_enrol_code("lane-5")
+            kept = provision(boot, hub.url, code, lane_id="lane-5")
+            (boot / "kiosk-provision.toml.used" / "in-the-way").mkdir(parents=True)
+            exit_status, said = await firstboot(state, boot)
+            assert exit_status == 0, said
+            assert f"could not rename {kept} to .used" in said and "delete the file" in said
+            assert kept.exists()
+            if creds_tool() is not None:
+                assert not (state / "hub-token").exists()
+                token = decrypt(state / "credstore" / "hub-token.cred")
+            else:
+                token = (state / "hub-token").read_text().strip()
+            assert hub.store.device_for_token(token) == "lane-5"
+
+    asyncio.run(go())
+    assert (state / "enrolled").exists() and status(state)["enrolled"] is True
+
+
 def test_a_used_code_is_refused_with_the_hubs_reason_and_the_lane_shows_it(
         tmp_path: Path) -> None:
     state, boot = tmp_path / "state", tmp_path / "boot"
