@@ -299,8 +299,14 @@ class Firstboot:
         return 0
 
     def _enrol(self, provision: Provision | None, device_id: str, hub_url: str) -> None:
-        if provision is None and (self.state_dir / PLAIN_TOKEN_FILE).is_file():
-            log.info("sealing the token the lane got from an enrolment QR code")
+        if (self.state_dir / PLAIN_TOKEN_FILE).is_file():
+            # A token the hub already gave: from an enrolment QR code, or from a first boot
+            # cut off between enrolling and sealing (the file's code is spent then, and a
+            # retry would only be refused).
+            log.info("sealing the token the lane already got (an enrolment QR code or an "
+                     "interrupted first boot)")
+            if provision is not None and provision.hub_url:
+                spend(provision.path)
         elif provision is None:
             looked = ", ".join(str(d) for d in self.boot_dirs)
             raise FirstbootError(f"no {PROVISION_FILE} on the boot partition (looked in "

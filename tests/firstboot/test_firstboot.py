@@ -80,6 +80,31 @@ def test_a_boot_partition_that_refuses_the_rename_does_not_cost_the_lane_its_tok
     assert (state / "enrolled").exists() and status(state)["enrolled"] is True
 
 
+def test_a_first_boot_cut_off_after_enrolling_seals_that_token_at_the_next_boot(
+        tmp_path: Path) -> None:
+    # The hub spent the code and the token reached the state folder, then the power went:
+    # the next boot must seal that token, not retry the spent code (the hub refuses it).
+    state, boot = tmp_path / "state", tmp_path / "boot"
+
+    async def go() -> None:
+        async with running_hub(tmp_path / "hub.sqlite") as hub:
+            code = hub.store.create_enrol_code("lane-6")
+            kept = provision(boot, hub.url, code, lane_id="lane-6")
+            state.mkdir()
+            (state / "hub-token").write_text(hub.store.enrol(code, "lane-6") + "\n")
+            exit_status, said = await firstboot(state, boot)
+            assert exit_status == 0, said
+            assert not kept.exists() and kept.with_name("kiosk-provision.toml.used").exists()
+            if creds_tool() is not None:
+                token = decrypt(state / "credstore" / "hub-token.cred")
+            else:
+                token = (state / "hub-token").read_text().strip()
+            assert hub.store.device_for_token(token) == "lane-6"
+
+    asyncio.run(go())
+    assert status(state)["enrolled"] is True
+
+
 def test_a_used_code_is_refused_with_the_hubs_reason_and_the_lane_shows_it(
         tmp_path: Path) -> None:
     state, boot = tmp_path / "state", tmp_path / "boot"
