@@ -179,6 +179,12 @@ def seal_token(state_dir: Path, creds_tool: str | None) -> str:
     if creds_tool is None:
         log.warning("systemd-creds is not installed: the hub token stays unencrypted in %s "
                     "(mode 0600); fine for development, not for a kiosk in a store", plain)
+        # Owned like the state folder, so the kiosk's user can read it. Only here: the unit's
+        # system call filter (~@privileged) refuses chown with EPERM, which in the x86-64
+        # image failed every first boot right after the hub had spent the code.
+        owner = state_dir.stat()
+        if os.geteuid() == 0 and (owner.st_uid, owner.st_gid) != (0, 0):
+            os.chown(plain, owner.st_uid, owner.st_gid)
         return "plain"
     encrypt(state_dir, plain.read_text(encoding="ascii").strip().encode(), creds_tool)
     plain.unlink()
@@ -249,17 +255,13 @@ async def reach_hub(hub_url: str, wait_s: float) -> None:
 async def enrol_device(state_dir: Path, hub_url: str, code: str, device_id: str,
                        wait_s: float = 0.0) -> None:
     """Enrol `device_id` with the one-time `code`; the token lands in `<state>/hub-token`
-    (0600, owned like the state folder so the kiosk's user can read it until it is sealed).
-    Raises FirstbootError with the hub's reason."""
+    (0600, root's until seal_token encrypts it). Raises FirstbootError with the hub's reason."""
     await reach_hub(hub_url, wait_s)
     plain = state_dir / PLAIN_TOKEN_FILE
     try:
         await enrol(hub_url, code, device_id, plain)
     except SyncError as err:
         raise FirstbootError(str(err)) from None
-    owner = state_dir.stat()
-    if os.geteuid() == 0 and (owner.st_uid, owner.st_gid) != (0, 0):
-        os.chown(plain, owner.st_uid, owner.st_gid)
 
 
 @dataclass(frozen=True, slots=True)
