@@ -174,6 +174,8 @@ printf '{"mode": "firstboot", "boot1_to_ready_wall_s": %.1f, "boot1_ready_since_
   "$ready1" "$(guest_ready "$log1" || echo null)" "$total1" "$ready2" "$(guest_ready "$log2" || echo null)" "$total2" \
   "${#failures[@]}" | tee "$out/image-test-firstboot.json"
 if [ "${#failures[@]}" -gt 0 ]; then
-  echo "image-test --firstboot: ${#failures[@]} check(s) failed: ${failures[*]}" >&2
+  echo "image-test --firstboot: ${#failures[@]} check(s) failed: ${failures[*]}; the disk is kept: $disk" >&2
   exit 1
 fi
+# The disk copy (1.4 GB allocated) only stays for a failed run or KIOSK_IMAGE_TEST_KEEP=1.
+[ "${KIOSK_IMAGE_TEST_KEEP:-0}" = 1 ] || rm -f "$disk"
