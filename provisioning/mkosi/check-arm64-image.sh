@@ -22,6 +22,7 @@ fail() { echo "FAIL: $*"; failed=1; }
 # check OK-TEXT FAIL-TEXT COMMAND...: ok or FAIL by the command's exit status; soft: warn, not FAIL.
 check() { local good=$1 bad=$2; shift 2; if "$@"; then ok "$good"; else fail "$bad"; fi; }
 soft() { local good=$1 bad=$2; shift 2; if "$@"; then ok "$good"; else warn "$bad"; fi; }
+not() { ! "$@"; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 # --- partition table ---------------------------------------------------------------------------
@@ -113,21 +114,33 @@ debugfs -R 'dump /usr/bin/python3.11 '"$tmp/python" "$root" >/dev/null 2>&1 || t
 machine=$(od -An -tx1 -j18 -N2 "$tmp/python" 2>/dev/null | tr -d ' ')
 check "rootfs-a: /usr/bin/python3.11 is an aarch64 ELF" "rootfs-a: /usr/bin/python3.11 is not aarch64 (e_machine $machine)" \
   [ "$machine" = b700 ]
-# Every unit of the repo's systemd/ with an [Install] section is enabled where it says.
+# Every unit of the repo's systemd/ with an [Install] section is enabled where it says, unless
+# the image's preset (mkosi.extra/.../10-kiosk.preset) disables it (the hub: store server only).
+preset=$repo/provisioning/mkosi/mkosi.extra/usr/lib/systemd/system-preset/10-kiosk.preset
 for unit in "$repo"/systemd/*.service "$repo"/systemd/*.timer; do
   target=$(sed -n 's/^WantedBy=//p' "$unit" | head -1)
   [ -n "$target" ] || continue
   u=$(basename "$unit")
-  check "rootfs-a: $u enabled ($target)" "rootfs-a: $u is not enabled in $target.wants" \
-    rexists "/etc/systemd/system/$target.wants/$u"
+  if grep -qx "disable $u" "$preset" 2>/dev/null; then
+    check "rootfs-a: $u not enabled (the preset disables it)" "rootfs-a: $u is enabled but the preset disables it" \
+      not rexists "/etc/systemd/system/$target.wants/$u"
+  else
+    check "rootfs-a: $u enabled ($target)" "rootfs-a: $u is not enabled in $target.wants" \
+      rexists "/etc/systemd/system/$target.wants/$u"
+  fi
 done
+# No machine-id of the build machine: empty (each device's PID 1 makes or restores its own,
+# see mkosi.finalize) or "uninitialized"; never a 32-hex id shared by a fleet.
 mid=$(rcat /etc/machine-id || true)
-check "rootfs-a: /etc/machine-id 'uninitialized' (made per device at boot)" \
-  "rootfs-a: /etc/machine-id is '$mid', not 'uninitialized'" [ "$mid" = uninitialized ]
+check "rootfs-a: /etc/machine-id holds no id ('${mid:-empty}')" "rootfs-a: /etc/machine-id holds an id ($mid)" \
+  not grep -qE '^[0-9a-f]{32}$' <<< "$mid"
 for f in /etc/ssh/ssh_host_rsa_key /etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_ecdsa_key \
-         /var/lib/systemd/credential.secret /var/lib/systemd/random-seed /usr/lib/kiosk/rpi; do
+         /var/lib/systemd/credential.secret /var/lib/systemd/random-seed; do
   if rexists "$f"; then fail "rootfs-a: $f is in the image"; fi
 done
+# repart's ExcludeFiles=/usr/lib/kiosk/rpi/ (trailing slash) keeps the directory, empty.
+staged() { debugfs -R 'ls /usr/lib/kiosk/rpi' "$root" 2>/dev/null | tr -s ' ' '\n' | grep -qvx -e '' -e . -e .. -e '[0-9]*' -e '([0-9]*)'; }
+if staged; then fail "rootfs-a: the firmware staging /usr/lib/kiosk/rpi is in the root"; fi
 ok "rootfs-a: no ssh host keys, credential.secret, random-seed or firmware staging"
 var_empty() { ! debugfs -R 'ls /var' "$root" 2>/dev/null | tr -s ' ' '\n' | grep -qvx -e '' -e . -e .. -e '[0-9]*' -e '([0-9]*)'; }
 soft "rootfs-a: /var is an empty mount point (the data partition)" "rootfs-a: /var is not empty" var_empty
@@ -148,9 +161,9 @@ for f in /lib/systemd/credential.secret /lib/systemd/random-seed /lib/dbus/machi
   if dexists "$f"; then fail "data: /var$f is in the image"; fi
 done
 ok "data: no credential.secret, random-seed or dbus machine-id"
-fw=$(debugfs -R 'cat /lib/dpkg/status' "$data" 2>/dev/null | awk '/^Package: /{p=$2} p=="raspi-firmware" && /^Version: /{print $2}')
-kernel=$(debugfs -R 'cat /lib/dpkg/status' "$data" 2>/dev/null | awk '/^Package: /{p=$2} p ~ /^linux-image-[0-9].*-arm64$/ && /^Version: /{print p" "$2}')
-echo "info: raspi-firmware ${fw:-?} (its start4.elf is what the Pi runs), ${kernel:-kernel ?}"
-
+# The firmware's own build date (dpkg's status is not in the image: CleanPackageMetadata=yes).
+mcopy -n -i "$(fat boot-a)" ::start4.elf "$tmp/start4.elf" 2>/dev/null || true
+fw=$(strings "$tmp/start4.elf" 2>/dev/null | sed -n 's/^VC_BUILD_ID_TIME: \([A-Z][a-z][a-z] .*\)/\1/p' | head -1)
+echo "info: start4.elf built ${fw:-?} (autoboot.txt partition switching on GPT was fixed in start.elf of 2025-02)"
 if [ "$failed" = 0 ]; then echo "check-arm64-image: all checks passed ($img)"; else echo "check-arm64-image: FAILED ($img)"; fi
 exit "$failed"
