@@ -110,6 +110,10 @@ check "rootfs-a: /usr/lib/kiosk-release says arm64 (commit $(sed -n 's/^KIOSK_CO
   "rootfs-a: no arm64 /usr/lib/kiosk-release" grep -qx 'KIOSK_IMAGE_ARCHITECTURE=arm64' "$tmp/kiosk-release"
 check "rootfs-a: the kiosk venv (/opt/kiosk/venv/bin/kiosk)" "rootfs-a: no /opt/kiosk/venv/bin/kiosk" \
   rexists /opt/kiosk/venv/bin/kiosk
+# The read-only root must carry the mount point of partition 1 (fstab: /boot/autoboot).
+check "rootfs-a: /boot/autoboot exists (mount point of partition 1)" \
+  "rootfs-a: no /boot/autoboot: partition 1 cannot be mounted on the read-only root (an ESP-type partition 1 makes repart empty /boot)" \
+  rexists /boot/autoboot
 debugfs -R 'dump /usr/bin/python3.11 '"$tmp/python" "$root" >/dev/null 2>&1 || true
 machine=$(od -An -tx1 -j18 -N2 "$tmp/python" 2>/dev/null | tr -d ' ')
 check "rootfs-a: /usr/bin/python3.11 is an aarch64 ELF" "rootfs-a: /usr/bin/python3.11 is not aarch64 (e_machine $machine)" \
