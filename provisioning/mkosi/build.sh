@@ -1,6 +1,8 @@
 #!/bin/bash
 # Builds the appliance image: build.sh [x86-64|arm64]  (default x86-64; `make image` runs it).
 # KIOSK_RAUC_KEYRING=<path in the repo>: the RAUC keyring for the arm64 image (see mkosi.postinst).
+# KIOSK_RPI_FIRMWARE_DIR=<dir>: arm64 only, start4.elf + fixup4.dat (+ optional bcm2711 DTBs)
+#   from raspberrypi/firmware's boot/ folder to put in boot-a instead of Debian's (mkosi.finalize).
 # 1. the tools (tools.sh: a cached bookworm chroot with mkosi 24.3 + systemd 254),
 # 2. a wheelhouse of the repo and its dependencies for the target (pip on this machine, from
 #    PyPI), so the image installs the kiosk with no network and the device needs none,
@@ -34,8 +36,21 @@ if [ "$arch" = x86-64 ]; then
   "$python" -m pip wheel -q --wheel-dir "$wheels" --find-links "$wheels" "$(ls "$wheels"/open_selfcheckout-*.whl)"
 fi
 
+fw_rel=
 if [ "$arch" = arm64 ]; then
   "$repo/provisioning/mkosi/binfmt-arm64.sh"
+  rm -rf "$out/rpi-firmware"
+  if [ -n "${KIOSK_RPI_FIRMWARE_DIR:-}" ]; then
+    # Copied into the repository's build folder: mkosi sees only the repository (at /src).
+    fwdir=$KIOSK_RPI_FIRMWARE_DIR
+    for f in start4.elf fixup4.dat; do
+      [ -s "$fwdir/$f" ] || { echo "KIOSK_RPI_FIRMWARE_DIR=$fwdir has no $f" >&2; exit 2; }
+    done
+    mkdir -p "$out/rpi-firmware"
+    cp "$fwdir"/start4*.elf "$fwdir"/fixup4*.dat "$out/rpi-firmware/"
+    cp "$fwdir"/bcm2711*.dtb "$out/rpi-firmware/" 2>/dev/null || true
+    fw_rel=build/image/rpi-firmware
+  fi
 fi
 
 echo "== mkosi $arch (commit $commit)"
@@ -59,6 +74,7 @@ unshare -m --propagation private bash -euo pipefail -c '
   --output="kiosk-$arch" --output-dir=/src/build/image --cache-dir=/var/cache/kiosk-mkosi \
   --environment=KIOSK_COMMIT="$commit" --environment=KIOSK_VERSION="$version" \
   --environment=KIOSK_RAUC_KEYRING="${KIOSK_RAUC_KEYRING:-}" \
+  --environment=KIOSK_RPI_FIRMWARE_DIR="$fw_rel" \
   build
 
 img=$out/kiosk-$arch.raw

@@ -165,9 +165,22 @@ for f in /lib/systemd/credential.secret /lib/systemd/random-seed /lib/dbus/machi
   if dexists "$f"; then fail "data: /var$f is in the image"; fi
 done
 ok "data: no credential.secret, random-seed or dbus machine-id"
-# The firmware's own build date (dpkg's status is not in the image: CleanPackageMetadata=yes).
+# /var in the Pi's initrd (initramfs/kiosk-var; initramfs-tools ignores x-initrd.mount): the
+# script installed for update-initramfs, and in boot-a's initrd with its local-bottom ORDER line
+# (the appended archive; gzip -dc reads all concatenated members).
+check "rootfs-a: /etc/initramfs-tools/scripts/local-bottom/kiosk-var" "rootfs-a: no initramfs-tools kiosk-var script" \
+  rexists /etc/initramfs-tools/scripts/local-bottom/kiosk-var
+mcopy -n -i "$(fat boot-a)" ::initrd.img "$tmp/initrd.img"
+initrd_mounts_var() {
+  { gzip -dc "$tmp/initrd.img" 2>/dev/null || true; } | grep -aq '/scripts/local-bottom/kiosk-var "\$@"'
+}
+check "boot-a: initrd.img mounts the data partition on /var (local-bottom/kiosk-var in ORDER)" \
+  "boot-a: initrd.img does not run local-bottom/kiosk-var: the machine-id will change on every boot" initrd_mounts_var
+# The firmware's own build date (dpkg's status is not in the image: CleanPackageMetadata=yes),
+# and whose blobs they are (KIOSK_RPI_FIRMWARE_DIR at build time, recorded in kiosk-release).
 mcopy -n -i "$(fat boot-a)" ::start4.elf "$tmp/start4.elf" 2>/dev/null || true
 fw=$(strings "$tmp/start4.elf" 2>/dev/null | sed -n 's/^VC_BUILD_ID_TIME: \([A-Z][a-z][a-z] .*\)/\1/p' | head -1)
 echo "info: start4.elf built ${fw:-?} (autoboot.txt partition switching on GPT was fixed in start.elf of 2025-02)"
+echo "info: firmware source: $(rcat /usr/lib/kiosk-release | sed -n 's/^KIOSK_RPI_FIRMWARE=//p' | grep . || echo 'not recorded')"
 if [ "$failed" = 0 ]; then echo "check-arm64-image: all checks passed ($img)"; else echo "check-arm64-image: FAILED ($img)"; fi
 exit "$failed"
