@@ -58,8 +58,10 @@ image-test:
 	provisioning/mkosi/image-test$(if $(filter arm64,$(IMAGE_ARCH)),-arm64).sh $(if $(filter 1,$(FIRSTBOOT)),--firstboot)
 
 # arm64: `make image-test IMAGE_ARCH=arm64` boots the Pi image's own kernel and root A under
-# qemu-system-aarch64 -M virt (not the Pi firmware); `make image-check` checks its partitions
-# against what a Pi 4 needs (build.sh runs it after an arm64 build).
+# qemu-system-aarch64 -M virt (not the Pi firmware); with FIRSTBOOT=1 it boots one copy of the
+# disk twice and checks the machine-id is kept (no hub: enrolment is tested on x86-64 only).
+# `make image-check` checks its partitions against what a Pi 4 needs (build.sh runs it after an
+# arm64 build). KIOSK_RPI_FIRMWARE_DIR=<dir> (make image) puts newer Pi firmware in boot-a.
 image-check:
 	provisioning/mkosi/check-arm64-image.sh
 
