@@ -46,7 +46,8 @@ else
 fi
 if [ "$table_label" = gpt ]; then
   warn "GPT: the Pi 4 EEPROM boots GPT, but autoboot.txt boot_partition=2/3 on GPT needs a start4.elf" \
-    "from 2025-02 or later (rpi-eeprom#654, #668); Debian's raspi-firmware is older (see below)"
+    "from 2025-02 or later (rpi-eeprom#654, #668; build with KIOSK_RPI_FIRMWARE_DIR=<dir>), slot A" \
+    "included (partition 2); Debian's raspi-firmware is older (see below)"
 fi
 fat() { echo "$img@@$(part "$1" 3)"; }          # mtools image spec for partition NAME
 ext() { echo "$img?offset=$(part "$1" 3)"; }    # debugfs device spec for partition NAME
@@ -114,6 +115,11 @@ check "rootfs-a: the kiosk venv (/opt/kiosk/venv/bin/kiosk)" "rootfs-a: no /opt/
 check "rootfs-a: /boot/autoboot exists (mount point of partition 1)" \
   "rootfs-a: no /boot/autoboot: partition 1 cannot be mounted on the read-only root (an ESP-type partition 1 makes repart empty /boot)" \
   rexists /boot/autoboot
+# kiosk firstboot looks for kiosk-provision.toml in /boot/firmware: it must lead to partition 1
+# (raspi-firmware ships it as a directory; mkosi.finalize replaces that with the link).
+firmware_link() { debugfs -R 'stat /boot/firmware' "$root" 2>/dev/null | grep -q 'Fast link dest: "autoboot"'; }
+check "rootfs-a: /boot/firmware -> autoboot" "rootfs-a: /boot/firmware is not the link to autoboot: first boot will not find kiosk-provision.toml" \
+  firmware_link
 debugfs -R 'dump /usr/bin/python3.11 '"$tmp/python" "$root" >/dev/null 2>&1 || true
 machine=$(od -An -tx1 -j18 -N2 "$tmp/python" 2>/dev/null | tr -d ' ')
 check "rootfs-a: /usr/bin/python3.11 is an aarch64 ELF" "rootfs-a: /usr/bin/python3.11 is not aarch64 (e_machine $machine)" \
