@@ -38,6 +38,15 @@ def decrypt(cred: Path) -> str:
     return done.stdout.decode("ascii")
 
 
+def stored_token(state: Path) -> str:
+    """The hub token first boot left in `state`: the sealed credential decrypted where
+    systemd-creds can encrypt (then no plain copy may be left), else the plain file."""
+    if creds_tool() is None:
+        return (state / "hub-token").read_text().strip()
+    assert not (state / "hub-token").exists()  # no plain copy left behind
+    return decrypt(state / "credstore" / "hub-token.cred")
+
+
 def provision(boot: Path, hub_url: str, code: str, lane_id: str | None = None) -> Path:
     boot.mkdir(parents=True, exist_ok=True)
     path = boot / "kiosk-provision.toml"

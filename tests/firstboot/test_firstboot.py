@@ -14,7 +14,7 @@ from kiosk.app_firstboot import Firstboot
 from kiosk.config import load_config
 from tests.hub.hubtest import running_hub
 
-from .lane import creds_tool, decrypt, firstboot, kiosk_config, need_creds, provision
+from .lane import creds_tool, decrypt, firstboot, kiosk_config, need_creds, provision, stored_token
 
 
 def status(state: Path) -> dict[str, object]:
@@ -36,11 +36,9 @@ def test_first_boot_enrols_seals_the_token_for_root_and_spends_the_code(tmp_path
                 info = cred.stat()
                 assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (0, 0o600)
                 assert stat.S_IMODE(cred.parent.stat().st_mode) == 0o700
-                assert not (state / "hub-token").exists()  # no plain copy left behind
-                token = decrypt(cred)
             else:
                 assert "stays unencrypted" in said
-                token = (state / "hub-token").read_text().strip()
+            token = stored_token(state)
             assert hub.store.device_for_token(token) == "lane-3"  # the hub knows this token
             again, said_again = await firstboot(state, boot)  # the next boot: nothing to do
             assert (again, "already enrolled" in said_again) == (0, True)
@@ -69,11 +67,7 @@ def test_a_boot_partition_that_refuses_the_rename_does_not_cost_the_lane_its_tok
             assert exit_status == 0, said
             assert f"could not rename {kept} to .used" in said and "delete the file" in said
             assert kept.exists()
-            if creds_tool() is not None:
-                assert not (state / "hub-token").exists()
-                token = decrypt(state / "credstore" / "hub-token.cred")
-            else:
-                token = (state / "hub-token").read_text().strip()
+            token = stored_token(state)
             assert hub.store.device_for_token(token) == "lane-5"
 
     asyncio.run(go())
@@ -95,10 +89,7 @@ def test_a_first_boot_cut_off_after_enrolling_seals_that_token_at_the_next_boot(
             exit_status, said = await firstboot(state, boot)
             assert exit_status == 0, said
             assert not kept.exists() and kept.with_name("kiosk-provision.toml.used").exists()
-            if creds_tool() is not None:
-                token = decrypt(state / "credstore" / "hub-token.cred")
-            else:
-                token = (state / "hub-token").read_text().strip()
+            token = stored_token(state)
             assert hub.store.device_for_token(token) == "lane-6"
 
     asyncio.run(go())
