@@ -8,17 +8,11 @@
 set -euo pipefail
 mnt=/proc/sys/fs/binfmt_misc
 fail() { echo "arm64 build: $*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=image-lib.sh
+. "$(dirname "$0")/image-lib.sh"
 
 [ "$(id -u)" = 0 ] || fail "needs root to register qemu-aarch64 in binfmt_misc (run make image as root)."
-missing=$(for p in qemu-user-static fdisk mtools e2fsprogs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"
-done | tr '\n' ' ')
-if [ -n "${missing// /}" ]; then
-  echo "Installing $missing"
-  apt-get update -qq
-  # shellcheck disable=SC2086  # a list of package names
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $missing
-fi
+need_packages qemu-user-static fdisk mtools e2fsprogs
 if [ ! -e "$mnt/register" ]; then
   grep -qw binfmt_misc /proc/filesystems || modprobe binfmt_misc 2>/dev/null || true
   grep -qw binfmt_misc /proc/filesystems || fail "this kernel has no binfmt_misc; arm64 images cannot be built here."

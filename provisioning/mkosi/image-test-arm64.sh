@@ -32,17 +32,9 @@ out=$repo/build/image
 log=$out/image-test-arm64.log
 limit_s=${KIOSK_IMAGE_TEST_LIMIT_S:-1500}
 [ -e "$img" ] || { echo "No image at $img; run make image IMAGE_ARCH=arm64 first." >&2; exit 1; }
-need=()
-command -v qemu-system-aarch64 >/dev/null || need+=(qemu-system-arm)
-command -v mcopy >/dev/null || need+=(mtools)
-command -v sfdisk >/dev/null || need+=(fdisk)
-if [ "${#need[@]}" -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${need[@]}"
-  else
-    echo "Missing ${need[*]}. Run: sudo apt-get install -y ${need[*]}" >&2; exit 1
-  fi
-fi
+# shellcheck source-path=SCRIPTDIR source=image-lib.sh
+. "$repo/provisioning/mkosi/image-lib.sh"
+need_packages qemu-system-arm mtools fdisk
 
 # The kernel, initrd and command line of boot slot A, read from the FAT partition at its offset.
 boot_off=$(sfdisk -J "$img" | python3 -c '
@@ -57,51 +49,21 @@ append=$(sed -e 's/console=[^ ]*//g' -e 's/\bquiet\b//; s/loglevel=[0-9]//' "$tm
 append="$append console=ttyAMA0,115200 kiosk.image-test=1"
 echo "kernel command line: $append"
 
-# boot DISK LOG SNAPSHOT: one qemu boot until the guest powers off (or limit_s); sets
-# ready_wall_s and total_wall_s; fails when the report has no READY line.
+# boot DISK LOG SNAPSHOT: one boot of the image's kernel on DISK (image-lib.sh's boot_qemu).
 boot() {
-  local disk=$1 log=$2 snapshot=$3 start_s now_s qemu
-  rm -f "$log"
-  start_s=$(date +%s.%N)
-  qemu-system-aarch64 -M virt -cpu cortex-a72 -accel tcg -smp 2 -m 2048 \
+  local disk=$1 log=$2 snapshot=$3
+  boot_qemu "$log" "$limit_s" \
+    qemu-system-aarch64 -M virt -cpu cortex-a72 -accel tcg -smp 2 -m 2048 \
     -kernel "$tmp/vmlinuz" -initrd "$tmp/initrd.img" -append "$append" \
     -drive if=none,id=disk,format=raw,file="$disk",snapshot="$snapshot" -device virtio-blk-pci,drive=disk \
     -nic none -display none -monitor none -no-reboot \
-    -serial file:"$log" &
-  qemu=$!
-  ready_wall_s=
-  while kill -0 "$qemu" 2>/dev/null; do
-    now_s=$(date +%s.%N)
-    if [ -z "$ready_wall_s" ] && grep -aq 'KIOSK-IMAGE-TEST: READY' "$log" 2>/dev/null; then
-      ready_wall_s=$(echo "$now_s - $start_s" | bc)
-    fi
-    if [ "$(echo "$now_s - $start_s > $limit_s" | bc)" = 1 ]; then
-      echo "qemu still running after $limit_s s; stopping it" >&2
-      kill "$qemu"; break
-    fi
-    sleep 1
-  done
-  wait "$qemu" || true
-  total_wall_s=$(echo "$(date +%s.%N) - $start_s" | bc)
-  grep -a 'KIOSK-IMAGE-TEST' "$log" | sed 's/\r$//' || true
-  if ! grep -aq 'KIOSK-IMAGE-TEST: READY' "$log"; then
-    echo "kiosk.service did not reach READY on arm64; serial log: $log" >&2
-    tail -40 "$log" >&2
-    return 1
-  fi
-  [ -n "$ready_wall_s" ] || ready_wall_s=$total_wall_s
+    -serial file:"$log"
 }
-# field LOG NAME: the rest of the first "KIOSK-IMAGE-TEST: NAME ..." line.
-field() {
-  grep -a "KIOSK-IMAGE-TEST: $2 " "$1" | head -1 | sed 's/\r$//' | awk -v k="KIOSK-IMAGE-TEST: $2 " '{ print substr($0, index($0, k) + length(k)) }' || true
-}
-guest_ready() { grep -ao 'ready_s=[0-9.]*' "$1" | head -1 | cut -d= -f2; }
 
 if [ "$mode" = once ]; then
   boot "$img" "$log" on
-  g=$(guest_ready "$log")
   printf '{"arch": "arm64", "boot_to_ready_wall_s": %.1f, "ready_since_kernel_s": %s, "total_wall_s": %.1f, "log": "build/image/image-test-arm64.log"}\n' \
-    "$ready_wall_s" "${g:-null}" "$total_wall_s" | tee "$out/image-test-arm64.json"
+    "$ready_wall_s" "$(guest_ready "$log")" "$total_wall_s" | tee "$out/image-test-arm64.json"
   exit 0
 fi
 
@@ -115,10 +77,6 @@ r1=$ready_wall_s t1=$total_wall_s
 echo "== boot 2 of the same disk"
 boot "$disk" "$log2" off
 r2=$ready_wall_s t2=$total_wall_s
-failures=()
-check() {  # check DESCRIPTION ACTUAL EXPECTED
-  if [ "$2" = "$3" ]; then echo "ok: $1 ($2)"; else echo "FAILED: $1: got '$2', expected '$3'"; failures+=("$1"); fi
-}
 mid1=$(field "$log1" machine-id | cut -d' ' -f1)
 mid2=$(field "$log2" machine-id | cut -d' ' -f1)
 check "boot 1: a machine-id" "$(echo "$mid1" | grep -cE '^[0-9a-f]{32}$' || true)" 1
@@ -132,7 +90,7 @@ check "boot 1: the boot partition (autoboot) at /boot/firmware" "$(field "$log1"
 check "boot 2: no failed units but kiosk-firstboot" \
   "$(grep -a 'KIOSK-IMAGE-TEST: failed unit' "$log2" | grep -avc 'failed unit kiosk-firstboot.service' || true)" 0
 printf '{"arch": "arm64", "mode": "twice", "boot1_ready_wall_s": %.1f, "boot1_ready_since_kernel_s": %s, "boot1_total_wall_s": %.1f, "boot2_ready_wall_s": %.1f, "boot2_ready_since_kernel_s": %s, "boot2_total_wall_s": %.1f, "machine_id_1": "%s", "machine_id_2": "%s", "failures": %d}\n' \
-  "$r1" "$(g=$(guest_ready "$log1"); echo "${g:-null}")" "$t1" "$r2" "$(g=$(guest_ready "$log2"); echo "${g:-null}")" "$t2" "$mid1" "$mid2" "${#failures[@]}" \
+  "$r1" "$(guest_ready "$log1")" "$t1" "$r2" "$(guest_ready "$log2")" "$t2" "$mid1" "$mid2" "${#failures[@]}" \
   | tee "$out/image-test-arm64-twice.json"
 if [ "${#failures[@]}" -gt 0 ]; then
   echo "arm64 two-boot check FAILED (${#failures[@]}); the disk is kept: $disk" >&2

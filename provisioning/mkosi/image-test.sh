@@ -30,62 +30,29 @@ limit_s=${KIOSK_IMAGE_TEST_LIMIT_S:-900}
 ovmf=/usr/share/ovmf/OVMF.fd
 kiosk=${KIOSK_BIN:-$repo/.venv/bin/kiosk}
 [ -e "$img" ] || { echo "No image at $img; run make image first." >&2; exit 1; }
-if ! command -v qemu-system-x86_64 >/dev/null || [ ! -e "$ovmf" ] || ! command -v mcopy >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends qemu-system-x86 ovmf mtools
-  else
-    echo "qemu, OVMF or mtools missing. Run: sudo apt-get install -y qemu-system-x86 ovmf mtools" >&2; exit 1
-  fi
-fi
+# shellcheck source-path=SCRIPTDIR source=image-lib.sh
+. "$repo/provisioning/mkosi/image-lib.sh"
+need_packages qemu-system-x86 ovmf mtools
 
-# boot DISK LOG SNAPSHOT NET: one qemu boot until the guest powers off (or limit_s); sets
-# ready_wall_s and total_wall_s. NET is none or user.
+# boot DISK LOG SNAPSHOT NET: one boot of DISK (image-lib.sh's boot_qemu sets ready_wall_s and
+# total_wall_s). NET is none or user.
 boot() {
-  local disk=$1 log=$2 snapshot=$3 net=$4 start_s now_s qemu nic
+  local disk=$1 log=$2 snapshot=$3 net=$4 nic
   if [ "$net" = user ]; then nic=user,model=virtio-net-pci; else nic=none; fi
-  rm -f "$log"
-  start_s=$(date +%s.%N)
-  qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 2048 \
+  boot_qemu "$log" "$limit_s" \
+    qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 2048 \
     -bios "$ovmf" \
     -drive if=virtio,format=raw,file="$disk",snapshot="$snapshot" \
     -smbios type=11,value=io.systemd.credential:kiosk.image-test=1 \
     -nic "$nic" -vga none -display none -monitor none -no-reboot \
-    -serial file:"$log" &
-  qemu=$!
-  ready_wall_s=
-  while kill -0 "$qemu" 2>/dev/null; do
-    now_s=$(date +%s.%N)
-    if [ -z "$ready_wall_s" ] && grep -aq 'KIOSK-IMAGE-TEST: READY' "$log" 2>/dev/null; then
-      ready_wall_s=$(echo "$now_s - $start_s" | bc)
-    fi
-    if [ "$(echo "$now_s - $start_s > $limit_s" | bc)" = 1 ]; then
-      echo "qemu still running after $limit_s s; stopping it" >&2
-      kill "$qemu"; break
-    fi
-    sleep 1
-  done
-  wait "$qemu" || true
-  total_wall_s=$(echo "$(date +%s.%N) - $start_s" | bc)
-  grep -a 'KIOSK-IMAGE-TEST' "$log" | sed 's/\r$//' || true
-  if ! grep -aq 'KIOSK-IMAGE-TEST: READY' "$log"; then
-    echo "kiosk.service did not reach READY; serial log: $log" >&2
-    tail -40 "$log" >&2
-    return 1
-  fi
-  [ -n "$ready_wall_s" ] || ready_wall_s=$total_wall_s
+    -serial file:"$log"
 }
-
-# field LOG NAME: the rest of the first "KIOSK-IMAGE-TEST: NAME ..." line.
-field() {
-  grep -a "KIOSK-IMAGE-TEST: $2 " "$1" | head -1 | sed 's/\r$//' | awk -v k="KIOSK-IMAGE-TEST: $2 " '{ print substr($0, index($0, k) + length(k)) }' || true
-}
-guest_ready() { grep -ao 'ready_s=[0-9.]*' "$1" | head -1 | cut -d= -f2; }
 
 if [ "$mode" = quick ]; then
   log=$out/image-test.log
   boot "$img" "$log" on none
   printf '{"boot_to_ready_wall_s": %.1f, "ready_since_kernel_s": %s, "total_wall_s": %.1f, "log": "build/image/image-test.log"}\n' \
-    "$ready_wall_s" "$(guest_ready "$log" || echo null)" "$total_wall_s" | tee "$out/image-test.json"
+    "$ready_wall_s" "$(guest_ready "$log")" "$total_wall_s" | tee "$out/image-test.json"
   exit 0
 fi
 
@@ -93,10 +60,6 @@ fi
 work=$out/firstboot
 rm -rf "$work"; mkdir -p "$work"
 lane="lane-img"
-failures=()
-check() {  # check DESCRIPTION ACTUAL EXPECTED
-  if [ "$2" = "$3" ]; then echo "ok: $1 ($2)"; else echo "FAILED: $1: got '$2', expected '$3'"; failures+=("$1"); fi
-}
 
 # The hub, on 127.0.0.1 only, with its own database; a one-time code made by its own CLI.
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -171,7 +134,7 @@ check "boot 2: still enrolled" "$(field "$log2" enrolled)" yes
 check "boot 2: kiosk.service got the token" "$(field "$log2" "kiosk.service credential")" "$hub_token_sha"
 
 printf '{"mode": "firstboot", "boot1_to_ready_wall_s": %.1f, "boot1_ready_since_kernel_s": %s, "boot1_total_wall_s": %.1f, "boot2_to_ready_wall_s": %.1f, "boot2_ready_since_kernel_s": %s, "boot2_total_wall_s": %.1f, "failed_checks": %d, "logs": "build/image/firstboot/boot1.log, boot2.log"}\n' \
-  "$ready1" "$(guest_ready "$log1" || echo null)" "$total1" "$ready2" "$(guest_ready "$log2" || echo null)" "$total2" \
+  "$ready1" "$(guest_ready "$log1")" "$total1" "$ready2" "$(guest_ready "$log2")" "$total2" \
   "${#failures[@]}" | tee "$out/image-test-firstboot.json"
 if [ "${#failures[@]}" -gt 0 ]; then
   echo "image-test --firstboot: ${#failures[@]} check(s) failed: ${failures[*]}; the disk is kept: $disk" >&2

@@ -7,22 +7,15 @@
 set -euo pipefail
 tools_dir=${1:-/var/tmp/kiosk-mkosi-tools}
 mirror=${KIOSK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-host_packages="debootstrap qemu-system-x86 ovmf qemu-utils"
+# shellcheck source-path=SCRIPTDIR source=image-lib.sh
+. "$(dirname "$0")/image-lib.sh"
 
 if [ "$(id -u)" != 0 ]; then
   echo "The image build needs root (mkosi makes loop devices and chroots); run make image as root." >&2
   exit 1
 fi
 
-missing=$(for p in $host_packages; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"
-done | tr '\n' ' ')
-if [ -n "${missing// /}" ]; then
-  echo "Installing host packages: $missing"
-  # Other builds on this machine may hold the dpkg lock: wait for it rather than fail.
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $missing
-fi
+need_packages debootstrap qemu-system-x86 ovmf qemu-utils
 
 if [ -e "$tools_dir/.kiosk-tools-ready" ]; then
   exit 0
